@@ -1,0 +1,49 @@
+"""Who sees which rows: the one place that decides team visibility."""
+
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Model, QuerySet
+
+from avatars.models import Team
+from avatars.roles import AUDITOR
+
+User = AbstractBaseUser | AnonymousUser
+M = TypeVar("M", bound=Model)
+
+
+def is_auditor(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    # Asked several times per request by the admin; one query per user object is enough.
+    cached = getattr(user, "_is_auditor", None)
+    if cached is None:
+        cached = user._is_auditor = user.groups.filter(name=AUDITOR).exists()
+    return cached
+
+
+def sees_all_teams(user: User) -> bool:
+    """Superusers and Auditors see every team's rows."""
+    if not user.is_active:
+        return False
+    return user.is_superuser or is_auditor(user)
+
+
+def member_teams(user: User) -> QuerySet[Team]:
+    """The teams a user may work in (create and change rows of)."""
+    if not user.is_active:
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(members=user)
+
+
+def visible_teams(user: User) -> QuerySet[Team]:
+    return Team.objects.all() if sees_all_teams(user) else member_teams(user)
+
+
+def scope_to_user(queryset: QuerySet[M], user: User, team_path: str = "team") -> QuerySet[M]:
+    """Only the rows of teams the user can see."""
+    if sees_all_teams(user):
+        return queryset
+    return queryset.filter(**{f"{team_path}__in": member_teams(user)})

@@ -1,0 +1,108 @@
+"""What every team-owned admin shares: rows, choices and writes limited to the user's teams."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
+from django.forms import Field, ModelForm
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from avatars import access
+from avatars.library import files_removed_on_error
+from avatars.models import AudioClip, Avatar, Team
+
+
+class TeamScopedAdmin(admin.ModelAdmin):
+    """A user sees the rows of their own teams (all of them if superuser or Auditor), may
+    only write into their own teams, and every choice of a related row is limited likewise.
+    Auditors change nothing."""
+
+    list_select_related = ("team",)
+    list_per_page = 50
+
+    class Media:
+        css = {"all": ["avatars/admin.css"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return access.scope_to_user(super().get_queryset(request), request.user)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> Field | None:
+        kwargs["queryset"] = self._writable_choices(db_field.related_model, request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
+    ) -> Field | None:
+        kwargs["queryset"] = self._writable_choices(db_field.related_model, request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _writable_choices(self, model: type[Model], request: HttpRequest) -> QuerySet:
+        if model is Team:
+            return access.member_teams(request.user)
+        queryset = model._default_manager.all()
+        if any(field.name == "team" for field in model._meta.fields):
+            return queryset.filter(team__in=access.member_teams(request.user))
+        return queryset
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        teams = list(access.member_teams(request.user)[:2])
+        if len(teams) == 1:
+            initial.setdefault("team", teams[0].pk)
+        return initial
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not self._read_only(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return not self._read_only(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return not self._read_only(request) and super().has_delete_permission(request, obj)
+
+    def _read_only(self, request: HttpRequest) -> bool:
+        user = request.user
+        return not user.is_superuser and access.is_auditor(user)
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        if not access.member_teams(request.user).filter(pk=obj.team_id).exists():
+            raise PermissionDenied("You can only save into your own team.")
+        if not change and hasattr(obj, "created_by_id"):
+            obj.created_by = request.user
+        self.save_row(request, obj, change)
+
+    def save_row(self, request: HttpRequest, obj: Model, change: bool) -> None:
+        obj.save()
+
+
+class StoredFilesMixin:
+    """A new row whose files were stored by its form takes them away again if it is not saved."""
+
+    def save_row(self, request: HttpRequest, obj: Avatar | AudioClip, change: bool) -> None:
+        if change:
+            obj.save()
+            return
+        with files_removed_on_error(obj):
+            obj.save()
+
+
+class ArchiveActionsMixin:
+    """Archive and unarchive in bulk: archived assets stay for past renders, out of the pickers."""
+
+    @admin.action(description="Archive selected", permissions=["change"])
+    def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = queryset.filter(archived=False).update(archived=True)
+        self.message_user(request, f"Archived {count} of {queryset.count()} selected.")
+
+    @admin.action(description="Unarchive selected", permissions=["change"])
+    def unarchive(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = queryset.filter(archived=True).update(archived=False)
+        self.message_user(request, f"Restored {count} of {queryset.count()} selected.")
+
+
+def badge(kind: str, label: str) -> str:
+    return format_html('<span class="badge badge-{}">{}</span>', kind, label)

@@ -1,0 +1,156 @@
+"""Forms for the asset library, shared by the admin and the studio pages."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from avatars import media, scripts
+from avatars.library import attach_audio, attach_portrait
+from avatars.models import AudioClip, Avatar, Script, Tag, Team
+
+MAX_TAGS = 20
+
+
+def parse_tags(text: str) -> list[str]:
+    """Comma-separated tag names, trimmed, without case-insensitive repeats."""
+    names: dict[str, str] = {}
+    for raw in text.split(","):
+        name = " ".join(raw.split())
+        if name:
+            names.setdefault(name.casefold(), name)
+    return list(names.values())
+
+
+class AvatarForm(forms.ModelForm):
+    portrait = forms.FileField(
+        help_text="A JPEG, PNG or WebP photo of one person facing the camera, at least 256×256 "
+        "pixels and at most 15 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    tag_names = forms.CharField(
+        label="Tags", required=False, help_text="Separate tags with commas, e.g. “sales, EMEA”."
+    )
+
+    class Meta:
+        model = Avatar
+        fields = [
+            "team",
+            "name",
+            "consent_person",
+            "consent_scope",
+            "consent_expires",
+            "consent_reference",
+            "archived",
+        ]
+        widgets = {"consent_expires": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared: media.PreparedPortrait | None = None
+        if self.instance.pk:
+            # A stored portrait is never replaced: past renders must keep the face they used.
+            del self.fields["portrait"]
+            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+
+    def clean_portrait(self) -> UploadedFile:
+        upload = self.cleaned_data["portrait"]
+        self.prepared = media.prepare_portrait(upload)
+        return upload
+
+    def clean_tag_names(self) -> list[str]:
+        names = parse_tags(self.cleaned_data["tag_names"])
+        if len(names) > MAX_TAGS:
+            raise ValidationError(f"An avatar can have at most {MAX_TAGS} tags.")
+        too_long = [name for name in names if len(name) > 40]
+        if too_long:
+            raise ValidationError(f"“{too_long[0][:60]}” is longer than 40 characters.")
+        return names
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        team = cleaned.get("team")
+        if self.prepared and team:
+            twin = Avatar.objects.filter(team=team, sha256=self.prepared.sha256).first()
+            if twin:
+                where = " (archived)" if twin.archived else ""
+                self.add_error(
+                    "portrait",
+                    f"This portrait is already in {team}'s library as “{twin.name}”{where}.",
+                )
+        return cleaned
+
+    def save(self, commit: bool = True) -> Avatar:
+        avatar = super().save(commit=False)
+        if self.prepared:
+            attach_portrait(avatar, self.prepared)
+        if commit:
+            avatar.save()
+            self._save_m2m()
+        return avatar
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()
+        team: Team = self.instance.team
+        tags = [Tag.objects.get_or_create(team=team, name=name)[0] for name in self._tag_names()]
+        self.instance.tags.set(tags)
+
+    def _tag_names(self) -> list[str]:
+        existing = {
+            tag.name.casefold(): tag.name for tag in Tag.objects.filter(team=self.instance.team)
+        }
+        return [existing.get(name.casefold(), name) for name in self.cleaned_data["tag_names"]]
+
+
+class AudioClipForm(forms.ModelForm):
+    recording = forms.FileField(
+        help_text="A WAV, MP3 or FLAC recording of speech, at most 5 minutes.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".wav,.mp3,.flac,audio/*"}),
+    )
+
+    class Meta:
+        model = AudioClip
+        fields = ["team", "title", "archived"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared: media.PreparedAudio | None = None
+        if self.instance.pk:
+            del self.fields["recording"]
+
+    def clean_recording(self) -> UploadedFile:
+        upload = self.cleaned_data["recording"]
+        self.prepared = media.prepare_audio(upload)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        team = cleaned.get("team")
+        if self.prepared and team:
+            twin = AudioClip.objects.filter(team=team, sha256=self.prepared.sha256).first()
+            if twin:
+                self.add_error(
+                    "recording", f"This recording is already in {team}'s library as “{twin.title}”."
+                )
+        return cleaned
+
+    def save(self, commit: bool = True) -> AudioClip:
+        clip = super().save(commit=False)
+        if self.prepared:
+            attach_audio(clip, self.prepared, self.cleaned_data["recording"])
+        if commit:
+            clip.save()
+        return clip
+
+
+class ScriptForm(forms.ModelForm):
+    class Meta:
+        model = Script
+        fields = ["team", "title", "language", "text", "archived"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 10})}
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        scripts.validate_text(text)
+        return text

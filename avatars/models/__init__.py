@@ -1,0 +1,23 @@
+from .assets import (
+    AudioClip,
+    Avatar,
+    ConsentScope,
+    ConsentStatus,
+    Script,
+    ScriptRevision,
+    Tag,
+    Voice,
+)
+from .teams import Team
+
+__all__ = [
+    "AudioClip",
+    "Avatar",
+    "ConsentScope",
+    "ConsentStatus",
+    "Script",
+    "ScriptRevision",
+    "Tag",
+    "Team",
+    "Voice",
+]

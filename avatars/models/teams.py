@@ -1,0 +1,26 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class Team(models.Model):
+    """A workspace: its members see and spend within it, and nowhere else."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    monthly_budget = models.DecimalField(
+        "monthly budget (USD)",
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("100.00"),
+        help_text="What the team may spend on renders in a calendar month, at provider prices.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,35 @@
+"""The roles of DESIGN.md as Django groups, and what each may do."""
+
+from django.apps.registry import Apps
+
+MARKETING, EDITOR, AUDITOR = "Marketing", "Editor", "Auditor"
+
+_ASSETS = ("avatar", "voice", "script", "audioclip", "tag")
+_ACTIONS = ("add", "change", "delete", "view")
+_MANAGE_ASSETS = [f"{action}_{model}" for model in _ASSETS for action in _ACTIONS]
+_MANAGE_ASSETS += ["view_scriptrevision", "view_team"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MARKETING: _MANAGE_ASSETS,
+    # The review permissions Editors add arrive with the render jobs they apply to.
+    EDITOR: _MANAGE_ASSETS,
+    AUDITOR: [f"view_{model}" for model in (*_ASSETS, "scriptrevision", "team")],
+}
+
+
+def sync_role_groups(apps: Apps) -> None:
+    """Create the role groups and give each exactly its permissions (used by migrations)."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("avatars")
+    app_config.models_module = True
+    create_permissions(app_config, verbosity=0, apps=apps)
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        group.permissions.set(
+            permission_model.objects.filter(
+                content_type__app_label="avatars", codename__in=codenames
+            )
+        )

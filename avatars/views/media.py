@@ -1,0 +1,23 @@
+import mimetypes
+
+from django.core import signing
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from avatars.media_urls import LinkExpired, resolve
+
+
+@require_GET
+def signed_media(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        name, remaining = resolve(token)
+    except (signing.BadSignature, LinkExpired, KeyError, TypeError):
+        raise Http404("This link is invalid or has expired.") from None
+    if not default_storage.exists(name):
+        raise Http404("This file no longer exists.")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+    response["Cache-Control"] = f"private, max-age={remaining}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,101 @@
+"""The cast, shared by every test module.
+
+Acme and Globex are two teams.
+- alice: Marketing in Acme. Sees and changes Acme's assets only.
+- bob: Editor in Acme. Like alice, and may delete.
+- charlie: Marketing in Globex. Must never see or touch Acme's rows.
+- audrey: Auditor, in no team. Sees every team's rows, changes nothing.
+- root: superuser. Sees and changes everything.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from avatars import roles
+from avatars.models import Team
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:
+    """Every test stores media in its own empty folder, so leftovers can be counted."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root},
+        },
+    }
+    return root
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def user_factory(db) -> Callable[..., User]:
+    def make(username: str, role: str | None = None, team: Team | None = None) -> User:
+        user = User.objects.create_user(
+            username, f"{username}@example.com", PASSWORD, is_staff=True, is_superuser=role is None
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        if team:
+            team.members.add(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def acme(db) -> Team:
+    return Team.objects.create(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def globex(db) -> Team:
+    return Team.objects.create(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def alice(user_factory, acme) -> User:
+    return user_factory("alice", roles.MARKETING, acme)
+
+
+@pytest.fixture
+def bob(user_factory, acme) -> User:
+    return user_factory("bob", roles.EDITOR, acme)
+
+
+@pytest.fixture
+def charlie(user_factory, globex) -> User:
+    return user_factory("charlie", roles.MARKETING, globex)
+
+
+@pytest.fixture
+def audrey(user_factory) -> User:
+    return user_factory("audrey", roles.AUDITOR)
+
+
+@pytest.fixture
+def root(user_factory) -> User:
+    return user_factory("root")
+
+
+@pytest.fixture
+def login() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
