@@ -75,7 +75,7 @@ def _extension(name: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} kB"
 
 
 def _looks_like(head: bytes) -> str:
@@ -148,6 +148,8 @@ def _open_image(data: bytes, ext: str) -> Image.Image:
             ) from None
         except Image.DecompressionBombError:
             raise _bomb(None) from None
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise _corrupt(exc) from None
         if image.format != expected:
             raise _refuse(
                 f"The file is named .{ext} but holds a {_FORMAT_NAMES[image.format]} image. "
@@ -169,12 +171,16 @@ def _open_image(data: bytes, ext: str) -> Image.Image:
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise _refuse(
-                f"The image is damaged or incomplete and cannot be read ({exc}). "
-                "Export it again from the original.",
-                "corrupt",
-            ) from None
+            raise _corrupt(exc) from None
     return image
+
+
+def _corrupt(exc: Exception) -> ValidationError:
+    return _refuse(
+        f"The image is damaged or incomplete and cannot be read ({exc}). "
+        "Export it again from the original.",
+        "corrupt",
+    )
 
 
 def _bomb(size: tuple[int, int] | None) -> ValidationError:

@@ -99,3 +99,49 @@ def login() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture
+def asset_factory(db):
+    """Makes library rows the way the app does, real files included."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from avatars import media
+    from avatars.library import attach_audio, attach_portrait
+    from avatars.models import AudioClip, Avatar, Script, Tag, Voice
+    from avatars.scripts import save_with_revision
+    from tests.files import portrait_bytes, tone, wav_bytes
+
+    class Assets:
+        seed = 0
+
+        def avatar(self, team: Team, name: str = "Ada", **fields: object) -> Avatar:
+            Assets.seed += 1
+            upload = SimpleUploadedFile("p.jpg", portrait_bytes(seed=Assets.seed, size=(300, 400)))
+            avatar = Avatar(team=team, name=name, **fields)
+            attach_portrait(avatar, media.prepare_portrait(upload))
+            avatar.save()
+            return avatar
+
+        def voice(self, team: Team, name: str = "Host") -> Voice:
+            return Voice.objects.create(team=team, name=name, speaker="Kore", language="en-US")
+
+        def script(self, team: Team, title: str = "Hello", text: str = "Hello {{name}}!") -> Script:
+            script = Script(team=team, title=title, text=text)
+            save_with_revision(script, None)
+            return script
+
+        def clip(self, team: Team, title: str = "Intro") -> AudioClip:
+            Assets.seed += 1
+            upload = SimpleUploadedFile(
+                "a.wav", wav_bytes(tone(1.0, amplitude=0.1 + Assets.seed / 1e4))
+            )
+            clip = AudioClip(team=team, title=title)
+            attach_audio(clip, media.prepare_audio(upload), upload)
+            clip.save()
+            return clip
+
+        def tag(self, team: Team, name: str = "sales") -> Tag:
+            return Tag.objects.create(team=team, name=name)
+
+    return Assets()

@@ -5,7 +5,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from avatars import access, catalog
 from avatars.forms import AudioClipForm, AvatarForm, ScriptForm
@@ -160,7 +160,7 @@ class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
     def variable_list(self, script: Script) -> SafeString:
         names = script.variables
         if not names:
-            return format_html('<span class="quiet">none</span>')
+            return mark_safe('<span class="quiet">none</span>')
         return format_html_join(" ", '<code class="var">{{{{{}}}}}</code>', ((n,) for n in names))
 
     @admin.display(description="Spoken length")

@@ -1,0 +1,45 @@
+"""Every changelist renders in a number of queries that does not grow with its rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from avatars.scripts import save_with_revision
+
+CHANGELISTS = ["avatar", "voice", "script", "audioclip", "tag", "team"]
+BOUND = 12
+
+
+def fill(team, asset_factory, count: int, start: int) -> None:
+    for n in range(start, start + count):
+        avatar = asset_factory.avatar(team, f"Avatar {n}")
+        tag = asset_factory.tag(team, f"tag {n}")
+        avatar.tags.add(tag)
+        asset_factory.voice(team, f"Voice {n}")
+        script = asset_factory.script(team, f"Script {n}")
+        script.text = f"Version two {n}"
+        save_with_revision(script, None)
+        asset_factory.clip(team, f"Clip {n}")
+
+
+def queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("model", CHANGELISTS)
+@pytest.mark.parametrize("who", ["alice", "audrey", "root"])
+def test_the_changelist_query_count_is_bounded(model, who, request, acme, asset_factory, login):
+    client = login(request.getfixturevalue(who))
+    path = f"/admin/avatars/{model}/"
+
+    fill(acme, asset_factory, 2, 0)
+    few = queries(client, path)
+    fill(acme, asset_factory, 18, 2)
+    many = queries(client, path)
+
+    print(f"{who} {model}: {few} queries with 2 rows, {many} with 20")
+    assert many == few
+    assert many <= BOUND
