@@ -75,7 +75,7 @@ def _extension(name: str) -> str:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{size / 1000:.0f} kB"
+    return f"{size / 1000:.0f} kB" if size < 999_500 else f"{size / 1_000_000:.1f} MB"
 
 
 def _looks_like(head: bytes) -> str:
@@ -237,6 +237,8 @@ def prepare_audio(upload: UploadedFile) -> PreparedAudio:
     data = _read_capped(upload, settings.AUDIO_MAX_UPLOAD_BYTES, "recordings")
     try:
         container = av.open(io.BytesIO(data), mode="r")
+    except av.error.EOFError:
+        raise _incomplete(ext) from None
     except (av.error.FFmpegError, ValueError):
         raise _refuse(
             f"This file is not a WAV, MP3 or FLAC recording{_looks_like(data[:16])}.",
@@ -259,6 +261,8 @@ def prepare_audio(upload: UploadedFile) -> PreparedAudio:
         sample_rate = stream.codec_context.sample_rate or stream.rate or 0
         channels = stream.codec_context.channels or 0
     if not samples or not sample_rate:
+        if declared:
+            raise _incomplete(ext)
         raise _refuse("The recording contains no sound.", "empty_audio")
     duration = samples / sample_rate
     if ext == "wav":
@@ -273,6 +277,14 @@ def prepare_audio(upload: UploadedFile) -> PreparedAudio:
         channels=channels,
         size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _incomplete(ext: str) -> ValidationError:
+    return _refuse(
+        f"The {ext.upper()} file is incomplete or damaged: its sound cannot be read. "
+        "Export it again from the original.",
+        "truncated",
     )
 
 

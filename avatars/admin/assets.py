@@ -230,7 +230,7 @@ class AudioClipAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
 
     @admin.display(description="Length", ordering="duration_seconds")
     def length(self, clip: AudioClip) -> str:
-        minutes, seconds = divmod(clip.duration_seconds, 60)
+        minutes, seconds = divmod(round(clip.duration_seconds, 1), 60)
         return f"{int(minutes)}:{seconds:04.1f}"
 
     @admin.display(description="Size", ordering="size_bytes")
