@@ -38,6 +38,16 @@ def member_teams(user: User) -> QuerySet[Team]:
     return Team.objects.filter(members=user)
 
 
+def works_in_one_team(user: User) -> bool:
+    """Whether every row the user sees belongs to one team (no need to show which)."""
+    if sees_all_teams(user):
+        return False
+    cached = getattr(user, "_team_count", None)
+    if cached is None:
+        cached = user._team_count = member_teams(user).count()
+    return cached <= 1
+
+
 def visible_teams(user: User) -> QuerySet[Team]:
     return Team.objects.all() if sees_all_teams(user) else member_teams(user)
 

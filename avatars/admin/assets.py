@@ -52,7 +52,7 @@ class TagFilter(admin.SimpleListFilter):
 @admin.register(Avatar)
 class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
     form = AvatarForm
-    list_display = ["thumbnail_tag", "name", "team", "consent_badge", "tag_list", "archived"]
+    list_display = ["thumbnail_tag", "name", "team", "consent_short", "tag_list", "archived_badge"]
     list_display_links = ["thumbnail_tag", "name"]
     list_filter = [ConsentFilter, TagFilter, "archived", ("team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "consent_person", "tags__name"]
@@ -107,9 +107,16 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
 
     @admin.display(description="Consent")
     def consent_badge(self, avatar: Avatar) -> SafeString:
+        return badge(CONSENT_BADGE[avatar.consent_status()], _consent_text(avatar))
+
+    @admin.display(description="Consent", ordering="consent_expires")
+    def consent_short(self, avatar: Avatar) -> SafeString:
         status = avatar.consent_status()
-        suffix = f" until {avatar.consent_expires:%-d %b %Y}" if avatar.consent_expires else ""
-        return badge(CONSENT_BADGE[status], status.label + suffix)
+        if status == ConsentStatus.EXPIRING:
+            short = f"Expires {avatar.consent_expires:%-d %b}"
+        else:
+            short = {"valid": "Valid", "expired": "Expired", "missing": "No consent"}[status]
+        return badge(CONSENT_BADGE[status], short, title=_consent_text(avatar))
 
     @admin.display(description="Tags")
     def tag_list(self, avatar: Avatar) -> SafeString:
@@ -118,9 +125,16 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
         )
 
 
+def _consent_text(avatar: Avatar) -> str:
+    status = avatar.consent_status()
+    if status == ConsentStatus.MISSING:
+        return status.label
+    return f"{status.label} until {avatar.consent_expires:%-d %b %Y}"
+
+
 @admin.register(Voice)
 class VoiceAdmin(ArchiveActionsMixin, TeamScopedAdmin):
-    list_display = ["name", "team", "provider_voice", "language", "style_prompt", "archived"]
+    list_display = ["name", "team", "provider_voice", "language", "style_prompt", "archived_badge"]
     list_filter = ["language", "speaker", "archived", ("team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "speaker", "style_prompt"]
     fields = ["team", "name", "speaker", "language", "style_prompt", "archived"]
@@ -142,7 +156,7 @@ class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
         "estimate",
         "revision_count",
         "updated_at",
-        "archived",
+        "archived_badge",
     ]
     list_filter = ["language", "archived", ("team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "text"]
@@ -213,7 +227,16 @@ def _diff(before: str, after: str) -> SafeString:
 @admin.register(AudioClip)
 class AudioClipAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
     form = AudioClipForm
-    list_display = ["title", "team", "player", "length", "format", "size", "created_at", "archived"]
+    list_display = [
+        "title",
+        "team",
+        "player",
+        "length",
+        "format",
+        "size",
+        "created_at",
+        "archived_badge",
+    ]
     list_filter = ["format", "archived", ("team", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title"]
     actions = ["archive", "unarchive"]

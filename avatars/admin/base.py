@@ -8,6 +8,7 @@ from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import Field, ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from avatars import access
 from avatars.library import files_removed_on_error
@@ -27,6 +28,18 @@ class TeamScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return access.scope_to_user(super().get_queryset(request), request.user)
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        columns = super().get_list_display(request)
+        if access.works_in_one_team(request.user):
+            return [column for column in columns if column != "team"]
+        return columns
+
+    def get_list_filter(self, request: HttpRequest) -> list:
+        filters = super().get_list_filter(request)
+        if access.works_in_one_team(request.user):
+            return [f for f in filters if not (isinstance(f, tuple) and f[0] == "team")]
+        return filters
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
@@ -93,6 +106,10 @@ class StoredFilesMixin:
 class ArchiveActionsMixin:
     """Archive and unarchive in bulk: archived assets stay for past renders, out of the pickers."""
 
+    @admin.display(description="Archived", ordering="archived")
+    def archived_badge(self, obj: Model) -> SafeString:
+        return badge("quiet", "Archived") if obj.archived else SafeString("")
+
     @admin.action(description="Archive selected", permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = queryset.filter(archived=False).update(archived=True)
@@ -104,5 +121,7 @@ class ArchiveActionsMixin:
         self.message_user(request, f"Restored {count} of {queryset.count()} selected.")
 
 
-def badge(kind: str, label: str) -> str:
-    return format_html('<span class="badge badge-{}">{}</span>', kind, label)
+def badge(kind: str, label: str, title: str = "") -> SafeString:
+    return format_html(
+        '<span class="badge badge-{}" title="{}">{}</span>', kind, title or label, label
+    )

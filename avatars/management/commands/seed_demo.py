@@ -110,12 +110,19 @@ class Command(BaseCommand):
     def _user(
         self, team: Team, username: str, role: str | None, first_name: str
     ) -> tuple[str, str, str]:
-        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first_name})
+        email = f"{username}@demo.invalid"
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "email": email}
+        )
+        if not created and user.email != email:
+            raise CommandError(
+                f"A user named {username!r} already exists and is not a demo user; "
+                "seed_demo will not take it over."
+            )
         password = f"{username}-demo"
         user.set_password(password)
         user.is_staff = True
         user.is_superuser = role is None
-        user.email = f"{username}@example.com"
         user.save()
         if role:
             user.groups.add(Group.objects.get(name=role))
