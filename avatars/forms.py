@@ -3,12 +3,14 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from avatars import media, scripts
+from avatars import access, catalog, media, providers, render, scripts
 from avatars.library import attach_audio, attach_portrait
-from avatars.models import AudioClip, Avatar, Script, Tag, Team
+from avatars.models import AudioClip, Avatar, Script, Tag, Team, Voice
+from avatars.models.jobs import RESOLUTION_CHOICES
 
 MAX_TAGS = 20
 
@@ -154,3 +156,78 @@ class ScriptForm(forms.ModelForm):
         text = self.cleaned_data["text"]
         scripts.validate_text(text)
         return text
+
+
+class RenderRequestForm(forms.Form):
+    """A render request: the inputs of one video, limited to the requester's teams."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    avatar = forms.ModelChoiceField(queryset=Avatar.objects.none())
+    script = forms.ModelChoiceField(queryset=Script.objects.none(), required=False)
+    voice = forms.ModelChoiceField(queryset=Voice.objects.none(), required=False)
+    audio_clip = forms.ModelChoiceField(
+        queryset=AudioClip.objects.none(),
+        required=False,
+        help_text="Instead of a script and voice: the avatar speaks this recording.",
+    )
+    variables = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "first_name=Ada"}),
+        help_text="The script's {{variables}}, one per line as name=value.",
+    )
+    resolution = forms.ChoiceField(choices=RESOLUTION_CHOICES, initial="720p")
+    seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    video_prompt = forms.CharField(
+        required=False, max_length=500, help_text=f"Empty means “{catalog.DEFAULT_VIDEO_PROMPT}”"
+    )
+    provider = forms.ChoiceField()
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        teams = access.member_teams(user)
+        self.fields["team"].queryset = teams
+        usable = {"team__in": teams, "archived": False}
+        self.fields["avatar"].queryset = Avatar.objects.filter(**usable).select_related("team")
+        self.fields["script"].queryset = Script.objects.filter(**usable)
+        self.fields["voice"].queryset = Voice.objects.filter(**usable)
+        self.fields["audio_clip"].queryset = AudioClip.objects.filter(**usable)
+        self.fields["provider"].choices = [
+            (name, providers.LABELS[name]) for name in providers.configured_providers()
+        ]
+        self.fields["provider"].initial = settings.DEFAULT_PROVIDER
+        self.user = user
+
+    def clean_variables(self) -> dict[str, str]:
+        values = {}
+        for line in self.cleaned_data["variables"].splitlines():
+            if not line.strip():
+                continue
+            name, equals, value = line.partition("=")
+            if not equals:
+                raise ValidationError(f"“{line.strip()}” needs the form name=value.")
+            values[name.strip().strip("{}").strip()] = value.strip()
+        return values
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        for field, message in render.validate(self.render_request()).items():
+            self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+    def render_request(self) -> render.RenderRequest:
+        data = self.cleaned_data
+        return render.RenderRequest(
+            team=data["team"],
+            user=self.user,
+            avatar=data["avatar"],
+            script=data.get("script"),
+            voice=data.get("voice"),
+            audio_clip=data.get("audio_clip"),
+            variables=data.get("variables") or {},
+            resolution=data["resolution"],
+            seed=data.get("seed"),
+            video_prompt=data.get("video_prompt") or "",
+            provider=data["provider"],
+        )

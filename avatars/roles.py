@@ -9,11 +9,14 @@ _ACTIONS = ("add", "change", "delete", "view")
 _MANAGE_ASSETS = [f"{action}_{model}" for model in _ASSETS for action in _ACTIONS]
 _MANAGE_ASSETS += ["view_scriptrevision", "view_team"]
 
+_REQUEST_RENDERS = ["add_renderjob", "view_renderjob", "view_jobevent"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    MARKETING: _MANAGE_ASSETS,
-    # The review permissions Editors add arrive with the render jobs they apply to.
-    EDITOR: _MANAGE_ASSETS,
-    AUDITOR: [f"view_{model}" for model in (*_ASSETS, "scriptrevision", "team")],
+    MARKETING: [*_MANAGE_ASSETS, *_REQUEST_RENDERS],
+    EDITOR: [*_MANAGE_ASSETS, *_REQUEST_RENDERS, "cancel_renderjob", "retry_renderjob"],
+    AUDITOR: [
+        f"view_{model}" for model in (*_ASSETS, "scriptrevision", "team", "renderjob", "jobevent")
+    ],
 }
 
 

@@ -60,6 +60,7 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
 INSTALLED_APPS = [
+    "django_dramatiq",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -111,6 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not shared memory, so worker threads in tests see the same database safely.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,6 +180,62 @@ AUDIO_MIN_SECONDS = float(env("AUDIO_MIN_SECONDS", "0.5"))
 SCRIPT_MAX_CHARS = envint("SCRIPT_MAX_CHARS", 5000)
 CONSENT_EXPIRY_WARNING_DAYS = envint("CONSENT_EXPIRY_WARNING_DAYS", 30)
 
+# Rendering: the queue, the providers and the result store.
+BROKER_URL = env("BROKER_URL")
+EMBEDDED_WORKER_THREADS = envint("EMBEDDED_WORKER_THREADS", 4)
+_DRAMATIQ_MIDDLEWARE = [
+    "dramatiq.middleware.AgeLimit",
+    "dramatiq.middleware.TimeLimit",
+    "dramatiq.middleware.Callbacks",
+    "dramatiq.middleware.Retries",
+    "django_dramatiq.middleware.DbConnectionsMiddleware",
+]
+if BROKER_URL.startswith(("redis://", "rediss://")):
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.redis.RedisBroker",
+        "OPTIONS": {"url": BROKER_URL},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+elif BROKER_URL.startswith(("amqp://", "amqps://")):
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+        "OPTIONS": {"url": BROKER_URL},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+elif not BROKER_URL:
+    # No broker: messages stay in this process and an embedded worker consumes them.
+    DRAMATIQ_BROKER = {
+        "BROKER": "dramatiq.brokers.stub.StubBroker",
+        "OPTIONS": {},
+        "MIDDLEWARE": _DRAMATIQ_MIDDLEWARE,
+    }
+else:
+    raise ImproperlyConfigured(
+        f"BROKER_URL must start with redis:// or amqp://, not {BROKER_URL!r}"
+    )
+DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+
+DEFAULT_PROVIDER = env("DEFAULT_PROVIDER", "sandbox")
+CRUN_API_KEY = secret("CRUN_API_KEY")
+CRUN_BASE_URL = env("CRUN_BASE_URL", "https://api.crun.ai")
+SANDBOX_ENABLED = envbool("SANDBOX_ENABLED", DEBUG)
+SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox").rstrip("/")
+SANDBOX_ROOT = Path(env("SANDBOX_ROOT", str(BASE_DIR / "sandbox-results")))
+
+FETCH_ALLOW_PRIVATE = envbool("FETCH_ALLOW_PRIVATE", DEBUG)
+RESULT_MAX_BYTES = envint("RESULT_MAX_BYTES", 2_000_000_000)
+CALLBACK_MAX_BYTES = envint("CALLBACK_MAX_BYTES", 256_000)
+# Providers may queue a render for a while before they fetch its inputs.
+INPUT_URL_MAX_AGE = envint("INPUT_URL_MAX_AGE", 6 * 3600)
+RENDER_DEADLINE_SECONDS = envint("RENDER_DEADLINE_SECONDS", 30 * 60)
+POLL_FIRST_SECONDS = float(env("POLL_FIRST_SECONDS", "3"))
+POLL_MAX_SECONDS = float(env("POLL_MAX_SECONDS", "60"))
+SUBMIT_MAX_ATTEMPTS = envint("SUBMIT_MAX_ATTEMPTS", 6)
+STORE_MAX_ATTEMPTS = envint("STORE_MAX_ATTEMPTS", 5)
+# After a submit that got no answer, wait this long for a callback before submitting again.
+SUBMIT_UNANSWERED_GRACE_SECONDS = envint("SUBMIT_UNANSWERED_GRACE_SECONDS", 300)
+RECONCILE_EVERY_SECONDS = envint("RECONCILE_EVERY_SECONDS", 60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -184,5 +243,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # runserver already says this on its own.
-    "loggers": {"django.utils.autoreload": {"level": "WARNING"}},
+    "loggers": {
+        "django.utils.autoreload": {"level": "WARNING"},
+        # httpx logs every URL at INFO, and signed media links must not reach logs.
+        "httpx": {"level": "WARNING"},
+    },
 }

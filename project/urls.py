@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
+from avatars.views.callbacks import provider_callback
 from avatars.views.media import signed_media
 
 admin.site.site_header = "Avatar Studio"
@@ -12,4 +14,12 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("m/<str:token>/", signed_media, name="signed-media"),
+    path(
+        "callbacks/<str:provider>/<int:job_id>/<str:token>/",
+        provider_callback,
+        name="provider-callback",
+    ),
 ]
+
+if settings.SANDBOX_ENABLED:
+    urlpatterns.append(path("sandbox/", include("avatars.sandbox.urls")))

@@ -145,3 +145,6 @@ def asset_factory(db):
             return Tag.objects.create(team=team, name=name)
 
     return Assets()
+
+
+pytest_plugins = ["tests.pipeline"]

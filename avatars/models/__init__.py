@@ -8,6 +8,7 @@ from .assets import (
     Tag,
     Voice,
 )
+from .jobs import JobEvent, JobStatus, RenderJob
 from .teams import Team
 
 __all__ = [
@@ -15,6 +16,9 @@ __all__ = [
     "Avatar",
     "ConsentScope",
     "ConsentStatus",
+    "JobEvent",
+    "JobStatus",
+    "RenderJob",
     "Script",
     "ScriptRevision",
     "Tag",

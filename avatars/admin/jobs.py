@@ -1,0 +1,247 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from avatars import render
+from avatars.forms import RenderRequestForm
+from avatars.media_urls import media_url
+from avatars.models import JobStatus, RenderJob
+
+from .base import TeamScopedAdmin, badge
+
+STATUS_BADGE = {
+    JobStatus.SUCCEEDED: "ok",
+    JobStatus.FAILED: "bad",
+    JobStatus.CANCELED: "quiet",
+}
+
+
+@admin.register(RenderJob)
+class RenderJobAdmin(TeamScopedAdmin):
+    list_display = [
+        "poster_tag",
+        "number",
+        "team",
+        "avatar",
+        "speech",
+        "status_badge",
+        "provider",
+        "length",
+        "cost",
+        "requested_by",
+        "created_at",
+    ]
+    list_display_links = ["poster_tag", "number"]
+    list_filter = [
+        "status",
+        "provider",
+        "resolution",
+        ("team", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = [
+        "team",
+        "avatar",
+        "requested_by",
+        "script_revision__script",
+        "audio_clip",
+    ]
+    search_fields = ["=id", "avatar__name", "script_revision__script__title", "provider_task_id"]
+    show_full_result_count = False
+    actions = ["cancel_selected", "reconcile_selected"]
+    change_form_template = "admin/avatars/renderjob/change_form.html"
+    readonly_fields = [
+        "team",
+        "avatar",
+        "speech",
+        "text",
+        "voice",
+        "resolution",
+        "seed",
+        "video_prompt",
+        "provider",
+        "provider_task_id",
+        "status_badge",
+        "error_message",
+        "length",
+        "estimated_cost",
+        "cost",
+        "requested_by",
+        "parent",
+        "created_at",
+        "finished_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["status_badge", "error_message", "team", "requested_by", "parent"]}),
+        (
+            "Inputs",
+            {"fields": ["avatar", "speech", "text", "voice", "resolution", "seed", "video_prompt"]},
+        ),
+        (
+            "Provider",
+            {
+                "fields": [
+                    "provider",
+                    "provider_task_id",
+                    "length",
+                    "estimated_cost",
+                    "cost",
+                    "created_at",
+                    "finished_at",
+                ]
+            },
+        ),
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("add/", view(self.request_view), name="avatars_renderjob_add"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name="avatars_renderjob_cancel"),
+            path("<int:pk>/retry/", view(self.retry_view), name="avatars_renderjob_retry"),
+            path(
+                "<int:pk>/reconcile/", view(self.reconcile_view), name="avatars_renderjob_reconcile"
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- columns ------------------------------------------------------------------------------
+
+    @admin.display(description="Video")
+    def poster_tag(self, job: RenderJob) -> SafeString:
+        if not job.poster:
+            return format_html('<span class="poster-empty">{}</span>', job.get_status_display())
+        return format_html('<img class="thumb" src="{}" alt="">', media_url(job.poster))
+
+    @admin.display(description="#", ordering="id")
+    def number(self, job: RenderJob) -> str:
+        return f"#{job.pk}"
+
+    @admin.display(description="Speech")
+    def speech(self, job: RenderJob) -> str:
+        if job.audio_clip_id:
+            return f"Audio: {job.audio_clip}"
+        if job.script_revision_id:
+            revision = job.script_revision
+            return f"{revision.script} (revision {revision.number})"
+        return "-"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, job: RenderJob) -> SafeString:
+        kind = STATUS_BADGE.get(job.status, "warn")
+        return badge(kind, job.get_status_display(), title=job.error_message)
+
+    @admin.display(description="Length", ordering="duration_seconds")
+    def length(self, job: RenderJob) -> str:
+        return f"{job.duration_seconds:.1f} s" if job.duration_seconds else "-"
+
+    # --- the request page and the actions -----------------------------------------------------
+
+    def request_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = RenderRequestForm(request.POST or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            job = render.request_render(form.render_request())
+            self.message_user(request, f"Render #{job.pk} is queued.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:avatars_renderjob_change", args=[job.pk]))
+        teams = list(form.fields["team"].queryset[:2])
+        if len(teams) == 1:
+            form.fields["team"].initial = teams[0]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Request a render",
+            "form": form,
+            "opts": self.model._meta,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/avatars/renderjob/request.html", context)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        job = self.get_object(request, object_id)
+        extra = {}
+        if job is not None:
+            extra = {
+                "job": job,
+                "events": job.events.select_related("user"),
+                "video_url": media_url(job.video),
+                "poster_url": media_url(job.poster),
+                "can_cancel": not job.is_final
+                and request.user.has_perm("avatars.cancel_renderjob"),
+                "can_retry": job.status in (JobStatus.FAILED, JobStatus.CANCELED)
+                and request.user.has_perm("avatars.retry_renderjob"),
+                "can_reconcile": not job.is_final
+                and request.user.has_perm("avatars.retry_renderjob"),
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def _job_for_action(self, request: HttpRequest, pk: int, permission: str) -> RenderJob:
+        if not request.user.has_perm(f"avatars.{permission}") or self._read_only(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _back(self, job: RenderJob) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:avatars_renderjob_change", args=[job.pk]))
+
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        job = self._job_for_action(request, pk, "cancel_renderjob")
+        if render.cancel(job.pk, request.user):
+            self.message_user(request, f"Render #{job.pk} is canceled.", messages.SUCCESS)
+        else:
+            self.message_user(request, "The render had already finished.", messages.WARNING)
+        return self._back(job)
+
+    def retry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        job = self._job_for_action(request, pk, "retry_renderjob")
+        try:
+            new = render.retry(job, request.user)
+        except render.RenderRequestError as error:
+            self.message_user(request, f"Cannot render again: {error}", messages.ERROR)
+            return self._back(job)
+        self.message_user(
+            request, f"Render #{new.pk} is queued as a new version.", messages.SUCCESS
+        )
+        return self._back(new)
+
+    def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        job = self._job_for_action(request, pk, "retry_renderjob")
+        render.redrive(job.pk)
+        self.message_user(request, f"Render #{job.pk} is being checked again.", messages.SUCCESS)
+        return self._back(job)
+
+    @admin.action(description="Cancel selected renders", permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        canceled = sum(
+            render.cancel(pk, request.user) for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Canceled {canceled} render(s).")
+
+    @admin.action(description="Check selected renders with the provider now", permissions=["retry"])
+    def reconcile_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            render.redrive(pk)
+        self.message_user(request, "The selected renders are being checked again.")
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return not self._read_only(request) and request.user.has_perm("avatars.cancel_renderjob")
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return not self._read_only(request) and request.user.has_perm("avatars.retry_renderjob")

@@ -1,0 +1,146 @@
+"""Render jobs and their timelines. Only avatars/render.py changes a job's status."""
+
+import secrets
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+
+from avatars import catalog
+
+from .assets import AudioClip, Avatar, ScriptRevision, Voice
+from .teams import Team
+
+
+class JobStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    QUEUED = "queued", "Queued"
+    SUBMITTING = "submitting", "Submitting"
+    SUBMITTED = "submitted", "Submitted"
+    PROCESSING = "processing", "Processing"
+    STORING = "storing", "Storing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+FINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELED)
+ACTIVE_STATUSES = tuple(s for s in JobStatus if s not in FINAL_STATUSES)
+RESOLUTION_CHOICES = [(name, f"{name} ({w}×{h})") for name, (w, h) in catalog.RESOLUTIONS.items()]
+
+
+def new_callback_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def result_upload_to(job: "RenderJob", filename: str) -> str:
+    return str(PurePosixPath("renders") / str(job.team_id) / job.key.hex / filename)
+
+
+class RenderJob(models.Model):
+    """One video: an avatar speaking a script revision with a voice, or an audio clip."""
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
+
+    avatar = models.ForeignKey(Avatar, on_delete=models.PROTECT, related_name="jobs")
+    script_revision = models.ForeignKey(
+        ScriptRevision, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    voice = models.ForeignKey(
+        Voice, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    audio_clip = models.ForeignKey(
+        AudioClip, null=True, blank=True, on_delete=models.PROTECT, related_name="jobs"
+    )
+    variables = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True, help_text="The script with its variables filled in.")
+    resolution = models.CharField(max_length=8, choices=RESOLUTION_CHOICES, default="720p")
+    seed = models.PositiveIntegerField(null=True, blank=True)
+    video_prompt = models.CharField(max_length=500, blank=True)
+
+    provider = models.CharField(max_length=20)
+    provider_task_id = models.CharField(max_length=200, blank=True, db_index=True)
+    callback_token = models.CharField(max_length=64, default=new_callback_token, editable=False)
+    result_url = models.URLField(max_length=2000, blank=True)
+
+    status = models.CharField(
+        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    submit_attempts = models.PositiveSmallIntegerField(default=0)
+    poll_count = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    store_attempts = models.PositiveSmallIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+
+    video = models.FileField(upload_to=result_upload_to, max_length=200, blank=True)
+    poster = models.ImageField(upload_to=result_upload_to, max_length=200, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    estimated_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index("status", "status_changed_at", name="job_status_age")]
+        permissions = [
+            ("cancel_renderjob", "Can cancel a render"),
+            ("retry_renderjob", "Can retry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Render #{self.pk} · {self.avatar}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def uses_audio(self) -> bool:
+        return self.audio_clip_id is not None
+
+
+class JobEvent(models.Model):
+    """An append-only entry in a job's timeline."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status change"
+        CALLBACK = "callback", "Callback received"
+        ACTION = "action", "Action"
+        NOTE = "note", "Note"
+
+    job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    actor = models.CharField(
+        max_length=100, help_text="Who or what: a username, a worker, a provider callback."
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.STATUS:
+            return f"{self.from_status or '·'} → {self.to_status}"
+        return self.get_kind_display()

@@ -1,0 +1,32 @@
+"""Provider adapters by name; the registry is the only place that builds them."""
+
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from .base import Provider
+from .crun import CrunProvider
+from .sandbox import SandboxProvider
+
+LABELS = {"crun": "Crun", "sandbox": "Sandbox (free offline draft)"}
+
+
+@cache
+def get_provider(name: str) -> Provider:
+    if name == "crun":
+        return CrunProvider(settings.CRUN_BASE_URL, settings.CRUN_API_KEY)
+    if name == "sandbox":
+        return SandboxProvider(settings.SANDBOX_BASE_URL, "sandbox")
+    raise KeyError(f"No provider is called {name!r}.")
+
+
+def configured_providers() -> list[str]:
+    return [name for name in LABELS if get_provider(name).configured]
+
+
+@receiver(setting_changed)
+def _rebuild_on_settings_change(setting: str, **kwargs: object) -> None:
+    if setting.startswith(("CRUN_", "SANDBOX_", "PUBLIC_BASE_URL")):
+        get_provider.cache_clear()

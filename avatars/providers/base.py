@@ -1,0 +1,146 @@
+"""The one interface every provider adapter speaks; the rest of the app never sees their JSON."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Protocol
+
+
+class TaskStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """A provider's task, normalised."""
+
+    task_id: str
+    status: TaskStatus
+    video_url: str = ""
+    cost: Decimal | None = None
+    duration_seconds: float | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class RenderInputs:
+    """What a provider needs to render one job, with its media as expiring URLs."""
+
+    image_url: str
+    resolution: str
+    callback_url: str
+    idempotency_key: str
+    text: str = ""
+    audio_url: str = ""
+    voice: str = ""
+    voice_language: str = ""
+    voice_prompt: str = ""
+    video_prompt: str = ""
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A provider call that did not work. `message` is for the people who asked for the video."""
+
+    code: ClassVar[str] = "provider_error"
+    retryable: ClassVar[bool] = False
+    # A second submit could start a second paid render: only errors where the provider surely
+    # did not start one may be retried by submitting again.
+    safe_to_resubmit: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.detail = detail
+
+
+class AuthError(ProviderError):
+    code = "auth"
+
+
+class InsufficientCredits(ProviderError):
+    code = "insufficient_credits"
+
+
+class InvalidRequest(ProviderError):
+    code = "invalid_request"
+
+
+class NotFound(ProviderError):
+    code = "not_found"
+
+
+class RateLimited(ProviderError):
+    code = "rate_limited"
+    retryable = True
+    safe_to_resubmit = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class Unavailable(ProviderError):
+    code = "unavailable"
+    retryable = True
+    safe_to_resubmit = True
+
+
+class NoAnswer(Unavailable):
+    """The request went out but no answer came back: the provider may or may not have acted."""
+
+    code = "no_answer"
+    safe_to_resubmit = False
+
+
+class GenerationFailed(ProviderError):
+    code = "generation_failed"
+
+
+class FeatureDisabled(ProviderError):
+    code = "feature_disabled"
+
+
+class ProtocolError(ProviderError):
+    """The provider answered something that does not match its documented contract."""
+
+    code = "protocol_error"
+    retryable = True
+    safe_to_resubmit = False
+
+
+class CallbackRejected(Exception):
+    """A callback body that cannot be believed or understood."""
+
+
+class Provider(Protocol):
+    name: str
+    label: str
+
+    @property
+    def configured(self) -> bool: ...
+
+    def submit(self, inputs: RenderInputs) -> str:
+        """Start a render and return the provider's task id."""
+
+    def fetch(self, task_id: str) -> TaskState:
+        """The task as the provider sees it now."""
+
+    def parse_callback(self, body: bytes, headers: dict[str, str]) -> TaskState:
+        """What a callback delivery claims. Raises CallbackRejected."""
+
+    def cancel(self, task_id: str) -> None:
+        """Ask the provider to stop (a no-op where the provider cannot)."""

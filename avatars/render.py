@@ -1,0 +1,677 @@
+"""The render job lifecycle: the only code that changes RenderJob.status.
+
+Every change is a conditional update under a row lock and writes a JobEvent, so a
+redelivered message, a duplicate callback or a poller racing a callback can never submit
+twice, store twice or move a job backwards. Actors call the step functions here with a
+job id; each step re-reads the job and does nothing when the job has moved on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from avatars import catalog, fetch, scripts, video
+from avatars.media_urls import media_url
+from avatars.models import AudioClip, Avatar, JobEvent, JobStatus, RenderJob, Script, Team, Voice
+from avatars.models.jobs import ACTIVE_STATUSES
+from avatars.providers import base, get_provider
+
+log = logging.getLogger(__name__)
+
+S = JobStatus
+WAITING_FOR_PROVIDER = (S.SUBMITTED, S.PROCESSING)
+
+
+class RenderRequestError(Exception):
+    """A render request that cannot be sent, with a message per form field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class RenderRequest:
+    team: Team
+    user: AbstractBaseUser | None
+    avatar: Avatar
+    script: Script | None = None
+    voice: Voice | None = None
+    audio_clip: AudioClip | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    resolution: str = "720p"
+    seed: int | None = None
+    video_prompt: str = ""
+    provider: str = ""
+
+
+# --- requesting -------------------------------------------------------------------------------
+
+
+def validate(request: RenderRequest) -> dict[str, str]:
+    """Everything wrong with a request, by field, in words for the person asking."""
+    errors = _speech_problems(request)
+    if problem := _avatar_problem(request):
+        errors["avatar"] = problem
+    if request.resolution not in catalog.RESOLUTIONS:
+        errors["resolution"] = "Choose 720p or 1080p."
+    name = request.provider or settings.DEFAULT_PROVIDER
+    try:
+        provider = get_provider(name)
+    except KeyError:
+        errors["provider"] = f"There is no provider called “{name}”."
+    else:
+        if not provider.configured:
+            errors["provider"] = f"{provider.label} is not configured here."
+    return errors
+
+
+def _avatar_problem(request: RenderRequest) -> str:
+    avatar = request.avatar
+    if avatar.team_id != request.team.pk:
+        return "Pick an avatar from your team's library."
+    if not avatar.has_valid_consent:
+        status = avatar.consent_status().label.lower()
+        return f"“{avatar}” cannot be rendered: {status}. Record the person's consent first."
+    if avatar.archived:
+        return f"“{avatar}” is archived. Unarchive it to render with it."
+    return ""
+
+
+def _speech_problems(request: RenderRequest) -> dict[str, str]:
+    team_id = request.team.pk
+    if request.audio_clip is not None:
+        if request.script is not None or request.voice is not None:
+            return {"audio_clip": "Choose a script with a voice, or an audio clip, not both."}
+        if request.audio_clip.team_id != team_id:
+            return {"audio_clip": "Pick an audio clip from your team's library."}
+        return {}
+    if request.script is None:
+        return {"script": "Choose a script (with a voice) or an audio clip."}
+    errors = {}
+    if request.script.team_id != team_id:
+        errors["script"] = "Pick a script from your team's library."
+    missing = [n for n in request.script.variables if not request.variables.get(n, "").strip()]
+    if missing:
+        errors["variables"] = "Fill in " + ", ".join(f"{{{{{n}}}}}" for n in missing) + "."
+    if request.voice is None:
+        errors["voice"] = "Choose a voice to speak the script."
+    elif request.voice.team_id != team_id:
+        errors["voice"] = "Pick a voice from your team's library."
+    return errors
+
+
+def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -> RenderJob:
+    """Validate and queue a render; the submit message goes out once the job is committed."""
+    errors = validate(request)
+    if errors:
+        raise RenderRequestError(errors)
+    revision, text = None, ""
+    if request.script is not None:
+        revision = request.script.revisions.order_by("-number").first()
+        text = fill_variables(revision.text, request.variables)
+    with transaction.atomic():
+        job = RenderJob.objects.create(
+            team=request.team,
+            requested_by=request.user,
+            parent=parent,
+            avatar=request.avatar,
+            script_revision=revision,
+            voice=request.voice if revision else None,
+            audio_clip=request.audio_clip,
+            variables={
+                k: v
+                for k, v in request.variables.items()
+                if revision and k in revision.script.variables
+            },
+            text=text,
+            resolution=request.resolution,
+            seed=request.seed,
+            video_prompt=request.video_prompt,
+            provider=request.provider or settings.DEFAULT_PROVIDER,
+            status=S.QUEUED,
+            estimated_cost=estimate_cost(request, text),
+        )
+        _event(
+            job.pk,
+            JobEvent.Kind.STATUS,
+            _actor(request.user),
+            "Render requested.",
+            user=request.user,
+            to_status=S.QUEUED,
+        )
+        _send_on_commit("submit_job", job.pk)
+    return job
+
+
+def fill_variables(text: str, values: dict[str, str]) -> str:
+    return scripts.VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)).strip(), text)
+
+
+def estimate_cost(request: RenderRequest, text: str) -> Decimal:
+    if request.audio_clip is not None:
+        seconds = request.audio_clip.duration_seconds
+    else:
+        language = request.script.language if request.script else "en-US"
+        seconds = scripts.estimated_seconds(text, language)
+    return price(request.resolution, seconds)
+
+
+def price(resolution: str, seconds: float) -> Decimal:
+    per_second = catalog.PRICE_PER_SECOND[resolution]
+    return (per_second * Decimal(str(round(seconds, 2)))).quantize(Decimal("0.0001"))
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+
+def transition(
+    job_id: int,
+    to: JobStatus,
+    *,
+    allowed_from: Iterable[JobStatus],
+    actor: str,
+    message: str = "",
+    user: AbstractBaseUser | None = None,
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move a job to `to` if it is in one of `allowed_from`; record why. False if it was not."""
+    allowed = [str(status) for status in allowed_from]
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            RenderJob.objects.select_for_update()
+            .filter(pk=job_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if current not in allowed:
+            return False
+        if to in (S.SUCCEEDED, S.FAILED, S.CANCELED):
+            fields.setdefault("finished_at", now)
+        updated = RenderJob.objects.filter(pk=job_id, status=current).update(
+            status=to, status_changed_at=now, **fields
+        )
+        if not updated:
+            return False
+        _event(
+            job_id,
+            JobEvent.Kind.STATUS,
+            actor,
+            message,
+            user=user,
+            data=data,
+            from_status=current,
+            to_status=to,
+        )
+    log.info("job %s: %s -> %s (%s)", job_id, current, to, message, extra={"job_id": job_id})
+    return True
+
+
+def _event(job_id: int, kind: str, actor: str, message: str = "", **fields: Any) -> JobEvent:
+    fields["data"] = fields.get("data") or {}
+    return JobEvent.objects.create(job_id=job_id, kind=kind, actor=actor, message=message, **fields)
+
+
+def note(job_id: int, actor: str, message: str, **data: Any) -> None:
+    _event(job_id, JobEvent.Kind.NOTE, actor, message, data=data)
+
+
+def _actor(user: AbstractBaseUser | None) -> str:
+    return user.get_username() if user is not None else "system"
+
+
+def _fail(job: RenderJob, error: base.ProviderError | str, actor: str, code: str = "") -> bool:
+    message = error.message if isinstance(error, base.ProviderError) else error
+    code = code or (error.code if isinstance(error, base.ProviderError) else "failed")
+    return transition(
+        job.pk,
+        S.FAILED,
+        allowed_from=ACTIVE_STATUSES,
+        actor=actor,
+        message=message,
+        error_code=code,
+        error_message=message,
+    )
+
+
+# --- submitting -------------------------------------------------------------------------------
+
+
+def submit(job_id: int) -> None:
+    """Hand a queued job to its provider, exactly once."""
+    if not transition(
+        job_id,
+        S.SUBMITTING,
+        allowed_from=[S.QUEUED],
+        actor="worker",
+        message="Sending to the provider.",
+        submit_attempts=F("submit_attempts") + 1,
+    ):
+        return
+    job = RenderJob.objects.select_related("avatar", "voice", "audio_clip", "script_revision").get(
+        pk=job_id
+    )
+    provider = get_provider(job.provider)
+    try:
+        task_id = provider.submit(render_inputs(job))
+    except base.ProviderError as error:
+        _submit_failed(job, error)
+        return
+    if transition(
+        job.pk,
+        S.SUBMITTED,
+        allowed_from=[S.SUBMITTING],
+        actor=provider.label,
+        message=f"The provider started task {task_id}.",
+        provider_task_id=task_id,
+        submitted_at=timezone.now(),
+    ):
+        _schedule_poll(job.pk, settings.POLL_FIRST_SECONDS)
+
+
+def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
+    label = get_provider(job.provider).label
+    if isinstance(error, base.NoAnswer):
+        # The provider may have started the render: wait for its callback instead of paying twice.
+        grace = settings.SUBMIT_UNANSWERED_GRACE_SECONDS
+        if transition(
+            job.pk,
+            S.SUBMITTED,
+            allowed_from=[S.SUBMITTING],
+            actor=label,
+            message=f"{error.message} Waiting up to {grace} s for the provider to report "
+            "the render before sending it again.",
+            submitted_at=timezone.now(),
+            data={"detail": error.detail},
+        ):
+            _schedule_poll(job.pk, grace)
+        return
+    if (
+        error.retryable
+        and error.safe_to_resubmit
+        and job.submit_attempts < settings.SUBMIT_MAX_ATTEMPTS
+    ):
+        delay = retry_delay(error, job.submit_attempts)
+        if transition(
+            job.pk,
+            S.QUEUED,
+            allowed_from=[S.SUBMITTING],
+            actor=label,
+            message=f"{error.message} Next try in {delay:.0f} s.",
+            data={"code": error.code, "status": error.status, "detail": error.detail},
+        ):
+            _send("submit_job", job.pk, delay=delay)
+        return
+    if error.retryable:
+        error = type(error)(f"{error.message} We gave up after {job.submit_attempts} attempts.")
+    _fail(job, error, label)
+
+
+def retry_delay(error: base.ProviderError, attempt: int) -> float:
+    if isinstance(error, base.RateLimited) and error.retry_after is not None:
+        return error.retry_after
+    return min(settings.POLL_MAX_SECONDS, 2.0 * 2 ** max(0, attempt - 1))
+
+
+def render_inputs(job: RenderJob) -> base.RenderInputs:
+    age = settings.INPUT_URL_MAX_AGE
+    callback = reverse("provider-callback", args=[job.provider, job.pk, job.callback_token])
+    inputs: dict[str, Any] = {
+        "image_url": media_url(job.avatar.image, max_age=age, absolute=True),
+        "resolution": job.resolution,
+        "callback_url": f"{settings.PUBLIC_BASE_URL}{callback}",
+        "idempotency_key": f"avatar-studio-{job.key.hex}",
+        "video_prompt": job.video_prompt,
+        "seed": job.seed,
+    }
+    if job.audio_clip_id:
+        inputs["audio_url"] = media_url(job.audio_clip.file, max_age=age, absolute=True)
+    else:
+        inputs["text"] = job.text
+        inputs["voice"] = job.voice.provider_voice
+        inputs["voice_language"] = catalog.LANGUAGES[job.script_revision.language].label
+        inputs["voice_prompt"] = job.voice.style_prompt
+    return base.RenderInputs(**inputs)
+
+
+# --- waiting for the provider -----------------------------------------------------------------
+
+
+def poll(job_id: int, reschedule: bool = True) -> None:
+    """Ask the provider how a job is doing and act on the answer."""
+    job = RenderJob.objects.filter(pk=job_id, status__in=WAITING_FOR_PROVIDER).first()
+    if job is None:
+        return
+    RenderJob.objects.filter(pk=job_id).update(poll_count=F("poll_count") + 1, next_poll_at=None)
+    if not job.provider_task_id:
+        _unanswered_submit(job, reschedule)
+        return
+    provider = get_provider(job.provider)
+    try:
+        state = provider.fetch(job.provider_task_id)
+    except base.ProviderError as error:
+        if error.retryable and reschedule and not _past_deadline(job):
+            note(job.pk, provider.label, f"Could not ask for the status: {error.message}")
+            _schedule_poll(job.pk, retry_delay(error, job.poll_count + 1))
+        elif not error.retryable or _past_deadline(job):
+            _fail(job, error, provider.label)
+        return
+    apply_state(job, state, actor=provider.label)
+    if reschedule and not state.status.is_final:
+        if _past_deadline(job):
+            minutes = settings.RENDER_DEADLINE_SECONDS // 60
+            if _fail(
+                job,
+                f"The provider did not finish the render within {minutes} minutes.",
+                "poller",
+                code="deadline",
+            ):
+                _cancel_at_provider(job)
+            return
+        delay = min(settings.POLL_MAX_SECONDS, settings.POLL_FIRST_SECONDS * 1.5**job.poll_count)
+        _schedule_poll(job.pk, delay)
+
+
+def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
+    waited = (timezone.now() - (job.submitted_at or job.status_changed_at)).total_seconds()
+    if waited < settings.SUBMIT_UNANSWERED_GRACE_SECONDS:
+        if reschedule:
+            _schedule_poll(job.pk, settings.SUBMIT_UNANSWERED_GRACE_SECONDS - waited)
+        return
+    if transition(
+        job.pk,
+        S.QUEUED,
+        allowed_from=WAITING_FOR_PROVIDER,
+        actor="poller",
+        message="The provider never reported the unanswered render; sending it again.",
+        provider_task_id="",
+    ):
+        _send("submit_job", job.pk)
+
+
+def _past_deadline(job: RenderJob) -> bool:
+    started = job.submitted_at or job.status_changed_at
+    return timezone.now() - started > datetime.timedelta(seconds=settings.RENDER_DEADLINE_SECONDS)
+
+
+def apply_state(job: RenderJob, state: base.TaskState, actor: str) -> None:
+    """Move the job as far as a confirmed provider state allows; never backwards."""
+    if state.status == base.TaskStatus.RUNNING:
+        transition(
+            job.pk,
+            S.PROCESSING,
+            allowed_from=[S.SUBMITTED],
+            actor=actor,
+            message="The provider is rendering.",
+        )
+    elif state.status == base.TaskStatus.SUCCEEDED:
+        if transition(
+            job.pk,
+            S.STORING,
+            allowed_from=WAITING_FOR_PROVIDER,
+            actor=actor,
+            message="The provider finished; copying the video into our storage.",
+            result_url=state.video_url,
+            cost=state.cost,
+            duration_seconds=state.duration_seconds,
+        ):
+            _send("store_job", job.pk)
+    elif state.status == base.TaskStatus.FAILED:
+        message = state.error_message or "The provider could not render this video."
+        transition(
+            job.pk,
+            S.FAILED,
+            allowed_from=WAITING_FOR_PROVIDER,
+            actor=actor,
+            message=message,
+            error_code=state.error_code or "failed",
+            error_message=message,
+        )
+    elif state.status == base.TaskStatus.CANCELED:
+        transition(
+            job.pk,
+            S.CANCELED,
+            allowed_from=WAITING_FOR_PROVIDER,
+            actor=actor,
+            message="The provider canceled the render.",
+        )
+
+
+def record_callback(
+    job: RenderJob, state: base.TaskState | None, body: bytes, problem: str = ""
+) -> None:
+    """Keep every delivery in the timeline, believed or not."""
+    data = {
+        "bytes": len(body),
+        "task_id": state.task_id if state else "",
+        "status": str(state.status) if state else "",
+    }
+    _event(
+        job.pk,
+        JobEvent.Kind.CALLBACK,
+        f"{job.provider} callback",
+        problem or f"The provider reports “{data['status']}”.",
+        data=data,
+    )
+
+
+def on_callback(job: RenderJob, state: base.TaskState) -> None:
+    """A delivery is only a hint: confirm it with the provider before acting on it."""
+    if job.is_final:
+        return
+    if not job.provider_task_id:
+        adopted = RenderJob.objects.filter(pk=job.pk, provider_task_id="").update(
+            provider_task_id=state.task_id
+        )
+        if adopted:
+            note(job.pk, "callback", f"The unanswered submit did start task {state.task_id}.")
+    elif state.task_id != job.provider_task_id:
+        note(job.pk, "callback", f"Ignored a callback about task {state.task_id}, not ours.")
+        return
+    _send_on_commit("poll_job", job.pk, reschedule=False)
+
+
+# --- storing the result -----------------------------------------------------------------------
+
+
+def store(job_id: int) -> None:
+    """Copy the provider's video into our storage, check it and finish the job."""
+    job = RenderJob.objects.filter(pk=job_id, status=S.STORING).first()
+    if job is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="render-") as scratch:
+        try:
+            downloaded = fetch.download(
+                job.result_url,
+                Path(scratch),
+                max_bytes=settings.RESULT_MAX_BYTES,
+                allow_private=settings.FETCH_ALLOW_PRIVATE,
+            )
+            info = video.probe_video(downloaded.path)
+            poster = video.poster_jpeg(downloaded.path)
+        except fetch.FetchFailed as error:
+            _download_failed(job, error)
+            return
+        except fetch.FetchRefused as error:
+            _fail(job, f"The provider's video link was refused: {error}", "storage", "refused")
+            return
+        except video.NotAVideo as error:
+            message = f"The provider sent back something that is not a video: {error}"
+            _fail(job, message, "storage", "not_a_video")
+            return
+        _finish(job, downloaded.path, info, poster)
+
+
+def _download_failed(job: RenderJob, error: fetch.FetchFailed) -> None:
+    RenderJob.objects.filter(pk=job.pk).update(store_attempts=F("store_attempts") + 1)
+    attempts = job.store_attempts + 1
+    if attempts >= settings.STORE_MAX_ATTEMPTS:
+        message = f"The video could not be downloaded from the provider: {error}"
+        _fail(job, message, "storage", "download_failed")
+        return
+    delay = error.retry_after or min(60.0, 5.0 * 2**attempts)
+    note(
+        job.pk, "storage", f"Could not download the video yet ({error}); next try in {delay:.0f} s."
+    )
+    _send("store_job", job.pk, delay=delay)
+
+
+def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) -> None:
+    with path.open("rb") as handle:
+        job.video.save("video.mp4", File(handle), save=False)
+    job.poster.save("poster.jpg", ContentFile(poster), save=False)
+    cost = job.cost if job.cost is not None else price(job.resolution, info.duration)
+    done = transition(
+        job.pk,
+        S.SUCCEEDED,
+        allowed_from=[S.STORING],
+        actor="storage",
+        message=f"Stored a {info.duration:.1f} s {info.width}×{info.height} video.",
+        video=job.video.name,
+        poster=job.poster.name,
+        duration_seconds=info.duration,
+        width=info.width,
+        height=info.height,
+        cost=cost,
+    )
+    if not done:
+        # Another worker finished first or the job was canceled meanwhile: keep nothing.
+        for file in (job.video, job.poster):
+            file.storage.delete(file.name)
+
+
+# --- people's actions and the sweep -----------------------------------------------------------
+
+
+def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
+    job = RenderJob.objects.get(pk=job_id)
+    if not transition(
+        job_id,
+        S.CANCELED,
+        allowed_from=ACTIVE_STATUSES,
+        actor=_actor(user),
+        user=user,
+        message="Canceled.",
+    ):
+        return False
+    _cancel_at_provider(job)
+    return True
+
+
+def _cancel_at_provider(job: RenderJob) -> None:
+    if not job.provider_task_id:
+        return
+    try:
+        get_provider(job.provider).cancel(job.provider_task_id)
+    except base.ProviderError as error:
+        note(job.pk, job.provider, f"The provider could not be told to stop: {error.message}")
+
+
+def retry(job: RenderJob, user: AbstractBaseUser | None) -> RenderJob:
+    """Render a failed or canceled job again, as a new version of it."""
+    script = job.script_revision.script if job.script_revision else None
+    request = RenderRequest(
+        team=job.team,
+        user=user,
+        avatar=job.avatar,
+        script=script,
+        voice=job.voice,
+        audio_clip=job.audio_clip,
+        variables=job.variables,
+        resolution=job.resolution,
+        seed=job.seed,
+        video_prompt=job.video_prompt,
+        provider=job.provider,
+    )
+    return request_render(request, parent=job)
+
+
+def reconcile(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Re-drive every job whose state has not advanced in time; safe to run at any moment."""
+    now = now or timezone.now()
+    late = now - datetime.timedelta(seconds=settings.POLL_MAX_SECONDS * 2)
+    stale = {
+        S.QUEUED: Q(status_changed_at__lt=now - datetime.timedelta(seconds=60)),
+        S.SUBMITTING: Q(status_changed_at__lt=now - datetime.timedelta(seconds=300)),
+        # A poll that should have run long ago was lost with its broker or worker.
+        S.SUBMITTED: Q(next_poll_at__lt=late) | Q(next_poll_at=None, status_changed_at__lt=late),
+        S.PROCESSING: Q(next_poll_at__lt=late) | Q(next_poll_at=None, status_changed_at__lt=late),
+        S.STORING: Q(status_changed_at__lt=now - datetime.timedelta(seconds=1800)),
+    }
+    counts: dict[str, int] = {}
+    for status, is_stale in stale.items():
+        ids = list(
+            RenderJob.objects.filter(is_stale, status=status).values_list("pk", flat=True)[:1000]
+        )
+        for job_id in ids:
+            _redrive(job_id, status)
+        counts[status] = len(ids)
+    return counts
+
+
+def redrive(job_id: int) -> None:
+    """Push one job along now, whatever its age (the "check now" button)."""
+    status = RenderJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    if status is not None:
+        _redrive(job_id, JobStatus(status))
+
+
+def _redrive(job_id: int, status: JobStatus) -> None:
+    if status == S.QUEUED:
+        _send("submit_job", job_id)
+    elif status == S.SUBMITTING:
+        # The worker died during the provider call: we cannot know whether it arrived.
+        if transition(
+            job_id,
+            S.SUBMITTED,
+            allowed_from=[S.SUBMITTING],
+            actor="reconcile",
+            message="The submitting worker stopped; waiting for the provider to report "
+            "the render before sending it again.",
+            submitted_at=timezone.now(),
+        ):
+            _schedule_poll(job_id, settings.SUBMIT_UNANSWERED_GRACE_SECONDS)
+    elif status in WAITING_FOR_PROVIDER:
+        _schedule_poll(job_id, 0)
+    elif status == S.STORING:
+        RenderJob.objects.filter(pk=job_id).update(status_changed_at=timezone.now())
+        _send("store_job", job_id)
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def _send(actor_name: str, job_id: int, delay: float | None = None, **kwargs: Any) -> None:
+    from avatars import tasks
+
+    actor = getattr(tasks, actor_name)
+    options = {"delay": int(delay * 1000)} if delay else {}
+    actor.send_with_options(args=(job_id,), kwargs=kwargs, **options)
+
+
+def _schedule_poll(job_id: int, delay: float) -> None:
+    next_at = timezone.now() + datetime.timedelta(seconds=delay)
+    RenderJob.objects.filter(pk=job_id).update(next_poll_at=next_at)
+    _send("poll_job", job_id, delay=delay)
+
+
+def _send_on_commit(actor_name: str, job_id: int, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: _send(actor_name, job_id, **kwargs))

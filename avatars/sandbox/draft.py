@@ -1,0 +1,33 @@
+"""One sandbox render: fetch the inputs like a remote provider would, then draw the video."""
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from avatars import catalog
+
+LANGUAGE_CODES = {language.label: code for code, language in catalog.LANGUAGES.items()}
+FETCH_TIMEOUT = httpx.Timeout(10.0, read=30.0)
+
+
+def render_draft(param: dict[str, Any], out: Path) -> float:
+    """Render the Crun `input` object to an MP4 at `out`; returns its duration in seconds."""
+    from avatars.sandbox import speech, video
+
+    portrait = _get(param["image_url"])
+    if param.get("audio_url"):
+        samples, rate = video.load_audio(_get(param["audio_url"]))
+    else:
+        language = LANGUAGE_CODES.get(param.get("voice_language") or "", "en-US")
+        gender = "male" if "(Male)" in (param.get("voice") or "") else "female"
+        spoken = speech.synthesize(param["text"], language, gender)
+        samples, rate = spoken.samples, spoken.sample_rate
+    size = catalog.RESOLUTIONS[param.get("resolution") or "720p"]
+    return video.render_talking_head(portrait, samples, rate, out, resolution=size)
+
+
+def _get(url: str) -> bytes:
+    response = httpx.get(url, timeout=FETCH_TIMEOUT, follow_redirects=True)
+    response.raise_for_status()
+    return response.content

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("api/v1/client/job/CreateTask", views.create_task, name="sandbox-create"),
+    path("api/v1/client/job/TaskInfo", views.task_info, name="sandbox-info"),
+    path("api/v1/client/account/balance", views.balance, name="sandbox-balance"),
+    path("results/<str:task_id>.mp4", views.result, name="sandbox-result"),
+]
