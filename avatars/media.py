@@ -19,23 +19,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from avatars import sniff
+
 IMAGE_EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 AUDIO_EXTENSIONS = {"wav": "wav", "mp3": "mp3", "flac": "flac"}
 _FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 
-# What a refused file most likely is, to say so in the message.
-_SIGNATURES = [
-    (b"%PDF", "a PDF document"),
-    (b"GIF8", "a GIF image"),
-    (b"BM", "a BMP image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"PK\x03\x04", "a ZIP archive or Office document"),
-    (b"<svg", "an SVG drawing"),
-    (b"<?xml", "an XML or SVG file"),
-    (b"ID3", "an MP3 recording"),
-    (b"fLaC", "a FLAC recording"),
-]
 _HINTS = {
     "heic": "Export the photo as JPEG first (on an iPhone: Settings › Camera › Formats › "
     "Most Compatible).",
@@ -79,13 +68,8 @@ def _megabytes(size: int) -> str:
 
 
 def _looks_like(head: bytes) -> str:
-    stripped = head.lstrip()
-    for signature, description in _SIGNATURES:
-        if stripped.startswith(signature):
-            return f" (it looks like {description})"
-    if head[4:8] == b"ftyp":
-        return " (it looks like a HEIC photo or a video)"
-    return ""
+    what = sniff.describe(head)
+    return f" (it looks like {what})" if what else ""
 
 
 def _refuse(message: str, code: str) -> ValidationError:

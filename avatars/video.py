@@ -15,49 +15,20 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from avatars import sniff
+
 # Containers a browser can play; the names are FFmpeg's demuxers for them.
 ACCEPTED_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 MAX_PIXELS = 7680 * 4320
-HEAD_BYTES = 1024
 
-_HTML = "an HTML web page (usually an error or sign-in page sent instead of the video)"
-_JSON = "a JSON document (usually an error message sent instead of the video)"
-_TEXT_STARTS = [
-    (b"<!doctype html", _HTML),
-    (b"<html", _HTML),
-    (b"<?xml", "an XML document"),
-    (b"<svg", "an SVG drawing"),
-    (b"{", _JSON),
-    (b"[", _JSON),
-    (b"#extm3u", "an HLS playlist (a list of links, not the video itself)"),
-]
-_MAGIC = [
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-    (b"ID3", "an MP3 sound recording"),
-    (b"fLaC", "a FLAC sound recording"),
-    (b"OggS", "an Ogg file, a format not accepted for videos"),
-]
-_RIFF = {
-    b"WAVE": "a WAV sound recording",
-    b"WEBP": "a WebP image",
-    b"AVI ": "an AVI video, a format not accepted (only MP4 and WebM are)",
+# Why such a file arrives instead of a video, for the people who read the refusal.
+_WHY = {
+    "an HTML web page": " (usually an error or sign-in page sent instead of the video)",
+    "a JSON document": " (usually an error message sent instead of the video)",
+    "an AVI video": ", a format not accepted (only MP4 and WebM are)",
+    "an Ogg file": ", a format not accepted for videos",
+    "a RIFF file": ", a format not accepted for videos",
 }
-# MP4-family files start with an "ftyp" box naming their brand; these brands are not videos.
-_FTYP_BRANDS = {
-    b"heic": "a HEIC photo",
-    b"heix": "a HEIC photo",
-    b"mif1": "a HEIF image",
-    b"avif": "an AVIF image",
-    b"M4A ": "an M4A sound recording",
-}
-_MATROSKA_MAGIC = b"\x1a\x45\xdf\xa3"
 
 
 class NotAVideo(Exception):
@@ -116,19 +87,19 @@ def poster_jpeg(path: Path, at_seconds: float = 0.5, max_side: int = 640) -> byt
 @contextmanager
 def _open(path: Path) -> Iterator[av.container.InputContainer]:
     with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
+        head = handle.read(sniff.HEAD_BYTES)
     if not head:
         raise NotAVideo("The file is empty: it holds no video at all.")
-    what = _looks_like(head)
+    what = sniff.describe(head)
     if what:
-        raise NotAVideo(f"The file looks like {what}.")
+        raise NotAVideo(f"The file looks like {what}{_WHY.get(what, '')}.")
     try:
         container = av.open(
             os.fspath(path.resolve()),
             options={"format_whitelist": ACCEPTED_DEMUXERS, "protocol_whitelist": "file"},
         )
     except (av.error.FFmpegError, ValueError):
-        if _is_container(head):
+        if sniff.is_video_container(head):
             raise NotAVideo("The video file is incomplete or damaged and cannot be read.") from None
         raise NotAVideo(
             "The file is not an MP4 or WebM video, nor anything recognisable."
@@ -136,37 +107,6 @@ def _open(path: Path) -> Iterator[av.container.InputContainer]:
     with container:
         _check_streams(container)
         yield container
-
-
-def _looks_like(head: bytes) -> str | None:
-    """What a file that is not a video most likely is, judged from its first bytes."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    for start, what in _TEXT_STARTS:
-        if text.startswith(start):
-            return what
-    if text.startswith(b"<") and b"<html" in text:
-        return _HTML
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            return what
-    if head.startswith(b"RIFF"):
-        return _RIFF.get(head[8:12], "a RIFF file, a format not accepted for videos")
-    if head[4:8] == b"ftyp":
-        return _FTYP_BRANDS.get(head[8:12])
-    if head.startswith(_MATROSKA_MAGIC):
-        return None
-    # Video containers have zero bytes in their first few; text files have none.
-    if b"\x00" not in head:
-        try:
-            head[:-4].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        return "a plain text file"
-    return None
-
-
-def _is_container(head: bytes) -> bool:
-    return head[4:8] == b"ftyp" or head.startswith(_MATROSKA_MAGIC)
 
 
 def _check_streams(container: av.container.InputContainer) -> None:

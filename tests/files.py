@@ -67,3 +67,44 @@ def encoded_bytes(samples: np.ndarray, fmt: str, codec: str, rate: int = 16000) 
         for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()
+
+
+FPS = 25
+
+
+def mp4_bytes(
+    seconds: float = 1.0,
+    size: tuple[int, int] = (128, 72),
+    audio: bool = True,
+    picture: bool = True,
+    fmt: str = "mp4",
+    codec: str = "libx264",
+) -> bytes:
+    """A real video whose frames brighten from black to white, so a frame tells its time."""
+    out = io.BytesIO()
+    rate = 48000
+    with av.open(out, "w", format=fmt) as container:
+        # Every stream must exist before the first packet is written.
+        video = container.add_stream(codec, rate=FPS) if picture else None
+        sound = container.add_stream("aac", rate=rate, layout="mono") if audio else None
+        if video:
+            video.width, video.height = size
+            video.pix_fmt = "yuv420p"
+            frames = round(seconds * FPS)
+            for index in range(frames):
+                level = round(255 * index / max(frames - 1, 1))
+                pixels = np.full((size[1], size[0], 3), level, np.uint8)
+                frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+                frame.pts = index
+                container.mux(video.encode(frame))
+            container.mux(video.encode(None))
+        if sound:
+            samples = tone(seconds, rate=rate, amplitude=0.2)
+            for start in range(0, len(samples), 1024):
+                chunk = samples[start : start + 1024].reshape(1, -1)
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
+                frame.sample_rate = rate
+                frame.pts = start
+                container.mux(sound.encode(frame))
+            container.mux(sound.encode(None))
+    return out.getvalue()
