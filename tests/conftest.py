@@ -108,7 +108,7 @@ def asset_factory(db):
 
     from avatars import media
     from avatars.library import attach_audio, attach_portrait
-    from avatars.models import AudioClip, Avatar, Script, Tag, Voice
+    from avatars.models import AudioClip, Avatar, RenderJob, Script, Tag, Voice
     from avatars.scripts import save_with_revision
     from tests.files import portrait_bytes, tone, wav_bytes
 
@@ -143,6 +143,21 @@ def asset_factory(db):
 
         def tag(self, team: Team, name: str = "sales") -> Tag:
             return Tag.objects.create(team=team, name=name)
+
+        def job(self, team: Team, status: str = "succeeded", **fields: object) -> RenderJob:
+            """A render job row as the pipeline leaves it, without running the pipeline."""
+            script = self.script(team, f"Job script {Assets.seed}")
+            Assets.seed += 1
+            return RenderJob.objects.create(
+                team=team,
+                avatar=fields.pop("avatar", None) or self.avatar(team, f"Job face {Assets.seed}"),
+                script_revision=script.revisions.get(),
+                voice=self.voice(team, f"Job voice {Assets.seed}"),
+                text=script.text,
+                provider="sandbox",
+                status=status,
+                **fields,
+            )
 
     return Assets()
 

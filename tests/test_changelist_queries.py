@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from avatars.scripts import save_with_revision
 
-CHANGELISTS = ["avatar", "voice", "script", "audioclip", "tag", "team"]
+CHANGELISTS = ["avatar", "voice", "script", "audioclip", "tag", "team", "renderjob"]
 BOUND = 12
 
 
@@ -20,6 +20,7 @@ def fill(team, asset_factory, count: int, start: int) -> None:
         script.text = f"Version two {n}"
         save_with_revision(script, None)
         asset_factory.clip(team, f"Clip {n}")
+        asset_factory.job(team, status="failed" if n % 3 else "succeeded", requested_by=None)
 
 
 def queries(client, path: str) -> int:

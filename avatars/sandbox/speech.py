@@ -6,6 +6,7 @@ synthesis. It sounds robotic; it exists so drafts render without a network or an
 
 import bisect
 import ctypes
+import itertools
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ def _words(
     clause_positions = [p for p, _ in clauses]
 
     def clause_end_after(index: int, later_than: float) -> float:
-        following = clauses[bisect.bisect_left(clause_positions, index) :]
+        following = itertools.islice(clauses, bisect.bisect_left(clause_positions, index), None)
         return next((t for _, t in following if t > later_than), duration)
 
     starts: list[float | None] = []
