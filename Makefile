@@ -38,5 +38,8 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
+bench: $(VENV)/.test-installed
+	$(BIN)/python tests/bench/run.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3* media test-artifacts
