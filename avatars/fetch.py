@@ -16,13 +16,13 @@ import ssl
 import tempfile
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import cache
 from pathlib import Path
 from typing import IO
 
 import httpx
+
+from avatars.httputil import retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -301,16 +301,7 @@ def _raise_for_status(response: httpx.Response, url: httpx.URL) -> None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return retry_after_seconds(response.headers.get("retry-after"))
 
 
 def _timed_out(exc: httpx.TimeoutException, url: httpx.URL, timeout: float) -> FetchFailed:

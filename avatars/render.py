@@ -284,12 +284,13 @@ def submit(job_id: int) -> None:
         provider_task_id=task_id,
         submitted_at=timezone.now(),
     ):
-        _schedule_poll(job.pk, settings.POLL_FIRST_SECONDS)
+        _schedule(job.pk, "poll_job", settings.POLL_FIRST_SECONDS)
 
 
 def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
     label = get_provider(job.provider).label
-    if isinstance(error, base.NoAnswer):
+    detail = {"code": error.code, "status": error.status, "detail": error.detail}
+    if error.retryable and not error.safe_to_resubmit:
         # The provider may have started the render: wait for its callback instead of paying twice.
         grace = settings.SUBMIT_UNANSWERED_GRACE_SECONDS
         if transition(
@@ -297,31 +298,29 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
             S.SUBMITTED,
             allowed_from=[S.SUBMITTING],
             actor=label,
-            message=f"{error.message} Waiting up to {grace} s for the provider to report "
+            message=f"{error.message} Waiting up to {_duration(grace)} for the provider to report "
             "the render before sending it again.",
             submitted_at=timezone.now(),
-            data={"detail": error.detail},
+            data=detail,
         ):
-            _schedule_poll(job.pk, grace)
+            _schedule(job.pk, "poll_job", grace)
         return
-    if (
-        error.retryable
-        and error.safe_to_resubmit
-        and job.submit_attempts < settings.SUBMIT_MAX_ATTEMPTS
-    ):
-        delay = retry_delay(error, job.submit_attempts)
+    attempts = job.submit_attempts
+    if error.retryable and attempts < settings.SUBMIT_MAX_ATTEMPTS:
+        delay = retry_delay(error, attempts)
         if transition(
             job.pk,
             S.QUEUED,
             allowed_from=[S.SUBMITTING],
             actor=label,
-            message=f"{error.message} Next try in {delay:.0f} s.",
-            data={"code": error.code, "status": error.status, "detail": error.detail},
+            message=f"{error.message} Next try in {_duration(delay)}.",
+            data=detail,
         ):
-            _send("submit_job", job.pk, delay=delay)
+            _schedule(job.pk, "submit_job", delay)
         return
     if error.retryable:
-        error = type(error)(f"{error.message} We gave up after {job.submit_attempts} attempts.")
+        plural = "s" if attempts != 1 else ""
+        error = type(error)(f"{error.message} We gave up after {attempts} attempt{plural}.")
     _fail(job, error, label)
 
 
@@ -360,7 +359,7 @@ def poll(job_id: int, reschedule: bool = True) -> None:
     job = RenderJob.objects.filter(pk=job_id, status__in=WAITING_FOR_PROVIDER).first()
     if job is None:
         return
-    RenderJob.objects.filter(pk=job_id).update(poll_count=F("poll_count") + 1, next_poll_at=None)
+    RenderJob.objects.filter(pk=job_id).update(poll_count=F("poll_count") + 1, next_step_at=None)
     if not job.provider_task_id:
         _unanswered_submit(job, reschedule)
         return
@@ -370,31 +369,31 @@ def poll(job_id: int, reschedule: bool = True) -> None:
     except base.ProviderError as error:
         if error.retryable and reschedule and not _past_deadline(job):
             note(job.pk, provider.label, f"Could not ask for the status: {error.message}")
-            _schedule_poll(job.pk, retry_delay(error, job.poll_count + 1))
+            _schedule(job.pk, "poll_job", retry_delay(error, job.poll_count + 1))
         elif not error.retryable or _past_deadline(job):
             _fail(job, error, provider.label)
         return
     apply_state(job, state, actor=provider.label)
     if reschedule and not state.status.is_final:
         if _past_deadline(job):
-            minutes = settings.RENDER_DEADLINE_SECONDS // 60
+            limit = _duration(settings.RENDER_DEADLINE_SECONDS)
             if _fail(
                 job,
-                f"The provider did not finish the render within {minutes} minutes.",
+                f"The provider did not finish the render within {limit}.",
                 "poller",
                 code="deadline",
             ):
                 _cancel_at_provider(job)
             return
         delay = min(settings.POLL_MAX_SECONDS, settings.POLL_FIRST_SECONDS * 1.5**job.poll_count)
-        _schedule_poll(job.pk, delay)
+        _schedule(job.pk, "poll_job", delay)
 
 
 def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
     waited = (timezone.now() - (job.submitted_at or job.status_changed_at)).total_seconds()
     if waited < settings.SUBMIT_UNANSWERED_GRACE_SECONDS:
         if reschedule:
-            _schedule_poll(job.pk, settings.SUBMIT_UNANSWERED_GRACE_SECONDS - waited)
+            _schedule(job.pk, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS - waited)
         return
     if transition(
         job.pk,
@@ -404,7 +403,7 @@ def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
         message="The provider never reported the unanswered render; sending it again.",
         provider_task_id="",
     ):
-        _send("submit_job", job.pk)
+        _schedule(job.pk, "submit_job", 0)
 
 
 def _past_deadline(job: RenderJob) -> bool:
@@ -609,11 +608,13 @@ def reconcile(now: datetime.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     late = now - datetime.timedelta(seconds=settings.POLL_MAX_SECONDS * 2)
     stale = {
-        S.QUEUED: Q(status_changed_at__lt=now - datetime.timedelta(seconds=60)),
+        # A submit waiting out a Retry-After is not stuck until it is overdue.
+        S.QUEUED: Q(next_step_at__lt=late)
+        | Q(next_step_at=None, status_changed_at__lt=now - datetime.timedelta(seconds=60)),
         S.SUBMITTING: Q(status_changed_at__lt=now - datetime.timedelta(seconds=300)),
         # A poll that should have run long ago was lost with its broker or worker.
-        S.SUBMITTED: Q(next_poll_at__lt=late) | Q(next_poll_at=None, status_changed_at__lt=late),
-        S.PROCESSING: Q(next_poll_at__lt=late) | Q(next_poll_at=None, status_changed_at__lt=late),
+        S.SUBMITTED: Q(next_step_at__lt=late) | Q(next_step_at=None, status_changed_at__lt=late),
+        S.PROCESSING: Q(next_step_at__lt=late) | Q(next_step_at=None, status_changed_at__lt=late),
         S.STORING: Q(status_changed_at__lt=now - datetime.timedelta(seconds=1800)),
     }
     counts: dict[str, int] = {}
@@ -636,7 +637,7 @@ def redrive(job_id: int) -> None:
 
 def _redrive(job_id: int, status: JobStatus) -> None:
     if status == S.QUEUED:
-        _send("submit_job", job_id)
+        _schedule(job_id, "submit_job", 0)
     elif status == S.SUBMITTING:
         # The worker died during the provider call: we cannot know whether it arrived.
         if transition(
@@ -648,9 +649,9 @@ def _redrive(job_id: int, status: JobStatus) -> None:
             "the render before sending it again.",
             submitted_at=timezone.now(),
         ):
-            _schedule_poll(job_id, settings.SUBMIT_UNANSWERED_GRACE_SECONDS)
+            _schedule(job_id, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS)
     elif status in WAITING_FOR_PROVIDER:
-        _schedule_poll(job_id, 0)
+        _schedule(job_id, "poll_job", 0)
     elif status == S.STORING:
         RenderJob.objects.filter(pk=job_id).update(status_changed_at=timezone.now())
         _send("store_job", job_id)
@@ -667,10 +668,20 @@ def _send(actor_name: str, job_id: int, delay: float | None = None, **kwargs: An
     actor.send_with_options(args=(job_id,), kwargs=kwargs, **options)
 
 
-def _schedule_poll(job_id: int, delay: float) -> None:
+def _schedule(job_id: int, actor_name: str, delay: float) -> None:
+    """Send the job's next step after `delay`, noting when it is due so the sweep can tell
+    a lost message from one that is merely waiting."""
     next_at = timezone.now() + datetime.timedelta(seconds=delay)
-    RenderJob.objects.filter(pk=job_id).update(next_poll_at=next_at)
-    _send("poll_job", job_id, delay=delay)
+    RenderJob.objects.filter(pk=job_id).update(next_step_at=next_at)
+    _send(actor_name, job_id, delay=delay)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        whole = round(seconds)
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def _send_on_commit(actor_name: str, job_id: int, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ with the `redis` broker, through Redis to `dramatiq` worker processes of their o
 a test may kill -9.
 """
 
+import functools
 import os
 import signal
 import subprocess
@@ -49,10 +50,24 @@ def sandbox(live_server, settings, tmp_path) -> Iterator[Behaviour]:
 
 
 @pytest.fixture
-def embedded_worker(sandbox) -> Iterator[dramatiq.Worker]:
+def worker_timeout() -> int:
+    """Milliseconds between wake-ups of the embedded worker's idle threads (Dramatiq's default).
+
+    It is also the grain of delayed messages, and stopping the worker waits up to twice
+    this long. A module may override this fixture to make both shorter.
+    """
+    return 1000
+
+
+@pytest.fixture
+def embedded_worker(sandbox, worker_timeout, monkeypatch) -> Iterator[dramatiq.Worker]:
     broker = dramatiq.get_broker()
     broker.flush_all()
-    started = worker.start_embedded_worker(threads=4)
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            dramatiq, "Worker", functools.partial(dramatiq.Worker, worker_timeout=worker_timeout)
+        )
+        started = worker.start_embedded_worker(threads=4)
     yield started
     worker.stop_embedded_worker()
     broker.flush_all()
@@ -67,8 +82,17 @@ class WorkerProcesses:
 
     def start(self, threads: int = 2) -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "django_dramatiq.setup", "avatars.tasks",
-             "--processes", "1", "--threads", str(threads)],
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "django_dramatiq.setup",
+                "avatars.tasks",
+                "--processes",
+                "1",
+                "--threads",
+                str(threads),
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
@@ -95,6 +119,8 @@ class WorkerProcesses:
 @pytest.fixture
 def redis_workers(sandbox, live_server) -> Iterator[WorkerProcesses]:
     """Send messages through Redis and consume them in separate worker processes."""
+    import avatars.tasks  # noqa: F401  (declares the actors on the broker they are moved from)
+
     redis.Redis.from_url(REDIS_URL).flushdb()
     previous = dramatiq.get_broker()
     broker = RedisBroker(url=REDIS_URL, middleware=list(previous.middleware))

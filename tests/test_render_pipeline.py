@@ -25,7 +25,8 @@ def test_a_render_succeeds_by_callback(acme, asset_factory, sandbox, embedded_wo
 def test_a_render_succeeds_by_polling_when_no_callback_comes(
     acme, asset_factory, sandbox, embedded_worker
 ):
-    sandbox.configure(send_callback=False, render_delay=0.5)
+    # Still rendering when the first poll (released by the worker within a second) asks.
+    sandbox.configure(send_callback=False, render_delay=2.5)
 
     job = wait_for(request_speech(asset_factory, acme))
 

@@ -77,7 +77,7 @@ class RenderJob(models.Model):
     status_changed_at = models.DateTimeField(auto_now_add=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     poll_count = models.PositiveIntegerField(default=0)
-    next_poll_at = models.DateTimeField(null=True, blank=True)
+    next_step_at = models.DateTimeField(null=True, blank=True)
     store_attempts = models.PositiveSmallIntegerField(default=0)
     submitted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

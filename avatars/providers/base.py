@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Protocol
+
+# Anything a provider reports above this for one render is not a price but a fault.
+MAX_COST = Decimal("100000")
+
+
+def money(value: object) -> Decimal | None:
+    """A reported cost as a Decimal of 4 places, or None when it is missing or absurd."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or amount < 0 or amount > MAX_COST:
+        return None
+    return amount.quantize(Decimal("0.0001"))
 
 
 class TaskStatus(enum.StrEnum):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
+
+from avatars.httputil import retry_after_seconds
 
 from . import base
 from .base import RenderInputs, TaskState, TaskStatus
@@ -23,16 +25,12 @@ _STATUSES = {
 }
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
 class CrunProvider:
     name = "crun"
     label = "Crun"
+    # How messages for people name this provider and its account.
+    who = "Crun"
+    account = "Crun"
 
     def __init__(self, base_url: str, api_key: str, *, timeout: httpx.Timeout = TIMEOUT) -> None:
         self.base_url = base_url.rstrip("/")
@@ -67,7 +65,7 @@ class CrunProvider:
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not task_id or not isinstance(task_id, str):
             raise base.ProtocolError(
-                "Crun accepted the render but did not say which task it started.",
+                f"{self.who} accepted the render but did not say which task it started.",
                 detail=repr(data)[:300],
             )
         return task_id
@@ -79,7 +77,7 @@ class CrunProvider:
     def parse_callback(self, body: bytes, headers: dict[str, str]) -> TaskState:
         try:
             document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             raise base.CallbackRejected("The callback body is not JSON.") from None
         if isinstance(document, dict) and isinstance(document.get("data"), dict):
             document = document["data"]
@@ -93,18 +91,18 @@ class CrunProvider:
 
     def balance(self) -> Decimal:
         data = self._call("GET", "/api/v1/client/account/balance")
-        return _decimal(data.get("balance") if isinstance(data, dict) else None) or Decimal(0)
+        return base.money(data.get("balance") if isinstance(data, dict) else None) or Decimal(0)
 
     def task_state(self, data: Any) -> TaskState:
         if not isinstance(data, dict) or not isinstance(data.get("task_id"), str):
             raise base.ProtocolError(
-                "Crun's answer about the task did not match its documented form.",
+                f"{self.who}'s answer about the task did not match its documented form.",
                 detail=repr(data)[:300],
             )
         status = _STATUSES.get(data.get("status"))
         if status is None:
             raise base.ProtocolError(
-                f"Crun reported an unknown task status {data.get('status')!r}.",
+                f"{self.who} reported an unknown task status {data.get('status')!r}.",
                 detail=repr(data)[:300],
             )
         result = data.get("result") if isinstance(data.get("result"), dict) else {}
@@ -112,18 +110,20 @@ class CrunProvider:
         video_url = urls[0] if isinstance(urls, list) and urls and isinstance(urls[0], str) else ""
         error_code, error_message = "", ""
         if status == TaskStatus.FAILED:
-            error_code = str(result.get("code") or "failed")
-            error_message = _failure_message(result.get("message"))
+            error_code = base.GenerationFailed.code
+            error_message = (
+                f"{self.who} could not generate this video.{_said(self, result.get('message'))}"
+            )
         elif status == TaskStatus.SUCCEEDED and not video_url:
             raise base.ProtocolError(
-                "Crun said the render succeeded but gave no video link.",
+                f"{self.who} said the render succeeded but gave no video link.",
                 detail=repr(data)[:300],
             )
         return TaskState(
             task_id=data["task_id"],
             status=status,
             video_url=video_url,
-            cost=_decimal(data.get("credits")),
+            cost=base.money(data.get("credits")),
             duration_seconds=_float(data.get("duration_s")),
             error_code=error_code,
             error_message=error_message,
@@ -133,22 +133,16 @@ class CrunProvider:
         try:
             response = self.client.request(method, path, **kwargs)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise base.Unavailable(
-                "Crun could not be reached; we will try again.", detail=str(exc)
-            ) from None
+            raise base.Unavailable(f"{self.who} could not be reached.", detail=str(exc)) from None
         except httpx.TimeoutException as exc:
             error = base.NoAnswer if creates else base.Unavailable
-            raise error(
-                "Crun did not answer in time; we will try again.", detail=str(exc)
-            ) from None
+            raise error(f"{self.who} did not answer in time.", detail=str(exc)) from None
         except httpx.HTTPError as exc:
             error = base.NoAnswer if creates else base.Unavailable
-            raise error(
-                "The connection to Crun broke off; we will try again.", detail=str(exc)
-            ) from None
+            raise error(f"The connection to {self.who} broke off.", detail=str(exc)) from None
         try:
             document = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         code = response.status_code
         message = ""
@@ -157,72 +151,64 @@ class CrunProvider:
             if code == 200 and document.get("code") not in (None, 200, "200"):
                 code = _int(document.get("code"), default=500)
         if code != 200:
-            raise _error(code, message, response)
+            raise _error(self, code, message, response)
         if not isinstance(document, dict) or "data" not in document:
             raise base.ProtocolError(
-                "Crun answered with something that is not its documented JSON.",
+                f"{self.who} answered with something that is not its documented JSON.",
                 status=response.status_code,
                 detail=response.text[:300],
             )
         return document["data"]
 
 
-def _error(code: int, message: str, response: httpx.Response) -> base.ProviderError:
-    said = f" Crun said: “{message}”." if message else ""
+def _said(provider: CrunProvider, message: object) -> str:
+    return f" {provider.who} said: “{message}”." if message else ""
+
+
+def _error(
+    provider: CrunProvider, code: int, message: str, response: httpx.Response
+) -> base.ProviderError:
+    who, said = provider.who, _said(provider, message)
     kwargs = {"status": code, "detail": response.text[:300]}
     if code == 401:
         return base.AuthError(
-            "Crun refused our API key. An administrator needs to check it." + said, **kwargs
+            f"{who} refused our API key. An administrator needs to check it.{said}", **kwargs
         )
     if code == 403:
         return base.AuthError(
-            "Crun says our API key is disabled. An administrator needs to check it." + said,
+            f"{who} says our API key is disabled. An administrator needs to check it.{said}",
             **kwargs,
         )
     if code == 402:
         return base.InsufficientCredits(
-            "The Crun account has run out of credits. An administrator needs to top it up; "
-            "this render was not charged." + said,
+            f"The {provider.account} account has run out of credits. An administrator needs to top "
+            f"it up; this render was not charged.{said}",
             **kwargs,
         )
     if code == 404:
-        return base.NotFound("Crun does not know this render." + said, **kwargs)
+        return base.NotFound(f"{who} does not know this render.{said}", **kwargs)
     if code in (400, 422):
-        return base.InvalidRequest("Crun refused the request as invalid." + said, **kwargs)
+        return base.InvalidRequest(f"{who} refused the request as invalid.{said}", **kwargs)
     if code == 429:
         return base.RateLimited(
-            "Crun is limiting how fast we send renders; we will try again shortly.",
-            retry_after=parse_retry_after(response.headers.get("Retry-After"))
+            f"{who} is limiting how fast we send renders.",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After"))
             or DEFAULT_RETRY_AFTER,
             **kwargs,
         )
     if code == 455:
-        return base.Unavailable("Crun is down for maintenance; we will try again.", **kwargs)
+        return base.Unavailable(f"{who} is down for maintenance.", **kwargs)
     if code == 501:
-        return base.GenerationFailed("Crun could not generate this video." + said, **kwargs)
+        return base.GenerationFailed(f"{who} could not generate this video.{said}", **kwargs)
     if code == 505:
         return base.FeatureDisabled(
-            "This model is switched off on the Crun account. An administrator needs to enable "
-            "it." + said,
+            f"This model is switched off on the {provider.account} account. An administrator "
+            f"needs to enable it.{said}",
             **kwargs,
         )
     if code >= 500:
-        return base.Unavailable("Crun had a server error; we will try again.", **kwargs)
-    return base.InvalidRequest(f"Crun refused the request (HTTP {code}).{said}", **kwargs)
-
-
-def _failure_message(message: object) -> str:
-    said = f" Crun said: “{message}”." if message else ""
-    return "Crun could not generate this video." + said
-
-
-def _decimal(value: object) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+        return base.Unavailable(f"{who} had a server error.", **kwargs)
+    return base.InvalidRequest(f"{who} refused the request (HTTP {code}).{said}", **kwargs)
 
 
 def _float(value: object) -> float | None:

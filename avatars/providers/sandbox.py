@@ -8,6 +8,8 @@ from .crun import CrunProvider
 class SandboxProvider(CrunProvider):
     name = "sandbox"
     label = "Sandbox (free offline draft)"
+    who = "The sandbox"
+    account = "sandbox"
 
     @property
     def configured(self) -> bool:
