@@ -1,7 +1,6 @@
 """What p-video-avatar offers: its voices, languages and resolutions (shared/providers.md)."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Literal
 
 Gender = Literal["female", "male"]
@@ -65,8 +64,6 @@ LANGUAGES: dict[str, Language] = {
 }
 
 RESOLUTIONS: dict[str, tuple[int, int]] = {"720p": (1280, 720), "1080p": (1920, 1080)}
-# The public list price in US dollars per output second.
-PRICE_PER_SECOND: dict[str, Decimal] = {"720p": Decimal("0.025"), "1080p": Decimal("0.045")}
 
 DEFAULT_VOICE_PROMPT = "Say the following."
 DEFAULT_VIDEO_PROMPT = "The person is talking."

@@ -26,10 +26,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from avatars import catalog, fetch, scripts, video
+from avatars import catalog, credits, fetch, scripts, video
 from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, JobEvent, JobStatus, RenderJob, Script, Team, Voice
-from avatars.models.jobs import ACTIVE_STATUSES
+from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
 from avatars.providers import base, get_provider
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,11 @@ def _speech_problems(request: RenderRequest) -> dict[str, str]:
 
 
 def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -> RenderJob:
-    """Validate and queue a render; the submit message goes out once the job is committed."""
+    """Validate, price and hold a render, then queue it (or wait for an Editor's approval).
+
+    The submit message goes out only once the job and its hold are committed. Raises
+    RenderRequestError, with a "budget" error when the team's budget cannot cover it.
+    """
     errors = validate(request)
     if errors:
         raise RenderRequestError(errors)
@@ -126,56 +130,123 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
     if request.script is not None:
         revision = request.script.revisions.order_by("-number").first()
         text = fill_variables(revision.text, request.variables)
-    with transaction.atomic():
-        job = RenderJob.objects.create(
-            team=request.team,
-            requested_by=request.user,
-            parent=parent,
-            avatar=request.avatar,
-            script_revision=revision,
-            voice=request.voice if revision else None,
-            audio_clip=request.audio_clip,
-            variables={
-                k: v
-                for k, v in request.variables.items()
-                if revision and k in revision.script.variables
-            },
-            text=text,
-            resolution=request.resolution,
-            seed=request.seed,
-            video_prompt=request.video_prompt,
-            provider=request.provider or settings.DEFAULT_PROVIDER,
-            status=S.QUEUED,
-            estimated_cost=estimate_cost(request, text),
-        )
-        _event(
-            job.pk,
-            JobEvent.Kind.STATUS,
-            _actor(request.user),
-            "Render requested.",
-            user=request.user,
-            to_status=S.QUEUED,
-        )
-        _send_on_commit("submit_job", job.pk)
+    provider = request.provider or settings.DEFAULT_PROVIDER
+    try:
+        with transaction.atomic():
+            job = RenderJob.objects.create(
+                team=request.team,
+                requested_by=request.user,
+                parent=parent,
+                avatar=request.avatar,
+                script_revision=revision,
+                voice=request.voice if revision else None,
+                audio_clip=request.audio_clip,
+                variables={
+                    k: request.variables[k]
+                    for k in (revision.script.variables if revision else [])
+                    if k in request.variables
+                },
+                text=text,
+                resolution=request.resolution,
+                seed=request.seed,
+                video_prompt=request.video_prompt,
+                provider=provider,
+                estimated_cost=estimate(request, text),
+            )
+            credits.reserve(job, request.user)
+            _start(job, request.user)
+    except credits.BudgetExceeded as refused:
+        raise RenderRequestError({"budget": str(refused)}) from None
     return job
+
+
+def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
+    approval = credits.needs_approval(job)
+    status = S.AWAITING_APPROVAL if approval else S.QUEUED
+    RenderJob.objects.filter(pk=job.pk).update(status=status)
+    job.status = status
+    message = (
+        f"Render requested; at about {credits.dollars(job.estimated_cost)} it needs an Editor's "
+        f"approval (the team's threshold is {credits.dollars(job.team.approval_threshold)})."
+        if approval
+        else "Render requested."
+    )
+    _event(job.pk, JobEvent.Kind.STATUS, _actor(user), message, user=user, to_status=status)
+    credits.record(
+        credits.AuditEntry.Action.RENDER_REQUESTED,
+        job.team,
+        user,
+        job=job,
+        amount=job.estimated_cost,
+        detail=f"Render #{job.pk} of {job.avatar} on {job.provider}",
+    )
+    if not approval:
+        _send_on_commit("submit_job", job.pk)
 
 
 def fill_variables(text: str, values: dict[str, str]) -> str:
     return scripts.VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)).strip(), text)
 
 
-def estimate_cost(request: RenderRequest, text: str) -> Decimal:
-    if request.audio_clip is not None:
-        seconds = request.audio_clip.duration_seconds
-    else:
-        language = request.script.language if request.script else "en-US"
-        seconds = scripts.estimated_seconds(text, language)
-    return price(request.resolution, seconds)
+def estimate(request: RenderRequest, text: str) -> Decimal:
+    """What the render will cost, from the clip's measured or the script's estimated length."""
+    clip = request.audio_clip
+    seconds = credits.estimated_seconds(
+        text=text,
+        language=request.script.language if request.script else "en-US",
+        audio_seconds=clip.duration_seconds if clip is not None else None,
+    )
+    return credits.price(request.provider or settings.DEFAULT_PROVIDER, request.resolution, seconds)
 
 
-def price(resolution: str, seconds: float) -> Decimal:
-    per_second = catalog.PRICE_PER_SECOND[resolution]
-    return (per_second * Decimal(str(round(seconds, 2)))).quantize(Decimal("0.0001"))
+def approve(job_id: int, user: AbstractBaseUser) -> bool:
+    """An Editor lets a render over the team's threshold go ahead."""
+    if not transition(
+        job_id,
+        S.QUEUED,
+        allowed_from=[S.AWAITING_APPROVAL],
+        actor=_actor(user),
+        user=user,
+        message="Approved.",
+        approved_by=user,
+        approved_at=timezone.now(),
+    ):
+        return False
+    job = RenderJob.objects.select_related("team").get(pk=job_id)
+    credits.record(
+        credits.AuditEntry.Action.RENDER_APPROVED,
+        job.team,
+        user,
+        job=job,
+        amount=job.estimated_cost,
+        detail=f"Render #{job.pk}",
+    )
+    _send("submit_job", job_id)
+    return True
+
+
+def reject(job_id: int, user: AbstractBaseUser, reason: str = "") -> bool:
+    """An Editor turns a render down; its hold is released."""
+    message = f"Not approved: {reason}" if reason else "Not approved."
+    if not transition(
+        job_id,
+        S.CANCELED,
+        allowed_from=[S.AWAITING_APPROVAL],
+        actor=_actor(user),
+        user=user,
+        message=message,
+    ):
+        return False
+    job = RenderJob.objects.select_related("team").get(pk=job_id)
+    credits.record(
+        credits.AuditEntry.Action.RENDER_REJECTED,
+        job.team,
+        user,
+        job=job,
+        amount=job.estimated_cost,
+        detail=reason,
+    )
+    return True
 
 
 # --- the state machine ------------------------------------------------------------------------
@@ -211,6 +282,8 @@ def transition(
         )
         if not updated:
             return False
+        if to in FINAL_STATUSES:
+            credits.settle(job_id, to)
         _event(
             job_id,
             JobEvent.Kind.STATUS,
@@ -537,7 +610,11 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
     with path.open("rb") as handle:
         job.video.save("video.mp4", File(handle), save=False)
     job.poster.save("poster.jpg", ContentFile(poster), save=False)
-    cost = job.cost if job.cost is not None else price(job.resolution, info.duration)
+    cost = (
+        job.cost
+        if job.cost is not None
+        else credits.price(job.provider, job.resolution, info.duration)
+    )
     done = transition(
         job.pk,
         S.SUCCEEDED,
@@ -571,6 +648,13 @@ def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
         message="Canceled.",
     ):
         return False
+    credits.record(
+        credits.AuditEntry.Action.RENDER_CANCELED,
+        job.team,
+        user,
+        job=job,
+        detail=f"Render #{job.pk}",
+    )
     _cancel_at_provider(job)
     return True
 

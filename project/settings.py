@@ -4,6 +4,7 @@ With no environment at all the app runs on SQLite, local media files and the san
 provider, so one can check out the code and run it.
 """
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -225,6 +226,13 @@ CRUN_BASE_URL = env("CRUN_BASE_URL", "https://api.crun.ai")
 SANDBOX_ENABLED = envbool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox").rstrip("/")
 SANDBOX_ROOT = Path(env("SANDBOX_ROOT", str(BASE_DIR / "sandbox-results")))
+
+# US dollars per output second, by provider and resolution; "default" is the public list price.
+_LIST_PRICE = {"720p": "0.025", "1080p": "0.045"}
+PROVIDER_PRICES = {
+    "default": _LIST_PRICE,
+    **json.loads(env("PROVIDER_PRICES_JSON", "{}")),
+}
 
 FETCH_ALLOW_PRIVATE = envbool("FETCH_ALLOW_PRIVATE", DEBUG)
 RESULT_MAX_BYTES = envint("RESULT_MAX_BYTES", 2_000_000_000)

@@ -10,12 +10,27 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from avatars import render
+from avatars import access, credits, render
 from avatars.forms import RenderRequestForm
 from avatars.media_urls import media_url
 from avatars.models import JobStatus, RenderJob
 
 from .base import TeamScopedAdmin, badge
+
+
+def estimate_inputs(form: RenderRequestForm) -> dict[str, Any]:
+    """What the request page's script needs to show the estimate as the person picks."""
+    scripts = form.fields["script"].queryset
+    clips = form.fields["audio_clip"].queryset
+    return {
+        "prices": {
+            name: {res: str(credits.price_per_second(name, res)) for res in ("720p", "1080p")}
+            for name, _ in form.fields["provider"].choices
+        },
+        "scripts": {str(s.pk): s.estimated_seconds for s in scripts},
+        "clips": {str(c.pk): c.duration_seconds for c in clips},
+    }
+
 
 STATUS_BADGE = {
     JobStatus.SUCCEEDED: "ok",
@@ -55,7 +70,7 @@ class RenderJobAdmin(TeamScopedAdmin):
     ]
     search_fields = ["=id", "avatar__name", "script_revision__script__title", "provider_task_id"]
     show_full_result_count = False
-    actions = ["cancel_selected", "reconcile_selected"]
+    actions = ["approve_selected", "cancel_selected", "reconcile_selected"]
     change_form_template = "admin/avatars/renderjob/change_form.html"
     readonly_fields = [
         "team",
@@ -103,11 +118,17 @@ class RenderJobAdmin(TeamScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        budgets = [credits.budget_status(team) for team in access.member_teams(request.user)[:5]]
+        return super().changelist_view(request, {"budgets": budgets, **(extra_context or {})})
+
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [
             path("add/", view(self.request_view), name="avatars_renderjob_add"),
             path("<int:pk>/cancel/", view(self.cancel_view), name="avatars_renderjob_cancel"),
+            path("<int:pk>/approve/", view(self.approve_view), name="avatars_renderjob_approve"),
+            path("<int:pk>/reject/", view(self.reject_view), name="avatars_renderjob_reject"),
             path("<int:pk>/retry/", view(self.retry_view), name="avatars_renderjob_retry"),
             path(
                 "<int:pk>/reconcile/", view(self.reconcile_view), name="avatars_renderjob_reconcile"
@@ -155,7 +176,7 @@ class RenderJobAdmin(TeamScopedAdmin):
             job = render.request_render(form.render_request())
             self.message_user(request, f"Render #{job.pk} is queued.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:avatars_renderjob_change", args=[job.pk]))
-        teams = list(form.fields["team"].queryset[:2])
+        teams = list(form.fields["team"].queryset)
         if len(teams) == 1:
             form.fields["team"].initial = teams[0]
         context = {
@@ -164,6 +185,8 @@ class RenderJobAdmin(TeamScopedAdmin):
             "form": form,
             "opts": self.model._meta,
             "media": self.media + form.media,
+            "budgets": [credits.budget_status(team) for team in teams],
+            "pricing": estimate_inputs(form),
         }
         return TemplateResponse(request, "admin/avatars/renderjob/request.html", context)
 
@@ -219,6 +242,39 @@ class RenderJobAdmin(TeamScopedAdmin):
         )
         return self._back(new)
 
+    def _may_approve(self, request: HttpRequest, job: RenderJob) -> bool:
+        user = request.user
+        if self._read_only(request) or not user.has_perm("avatars.approve_renderjob"):
+            return False
+        # Four eyes: an Editor does not approve their own spending.
+        return user.is_superuser or job.requested_by_id != user.pk
+
+    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        job = self._job_for_action(request, pk, "approve_renderjob")
+        if not self._may_approve(request, job):
+            raise PermissionDenied("Another Editor must approve your own request.")
+        if render.approve(job.pk, request.user):
+            self.message_user(
+                request, f"Render #{job.pk} is approved and queued.", messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request, "The render was no longer awaiting approval.", messages.WARNING
+            )
+        return self._back(job)
+
+    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        job = self._job_for_action(request, pk, "approve_renderjob")
+        if not self._may_approve(request, job):
+            raise PermissionDenied("Another Editor must decide on your own request.")
+        if render.reject(job.pk, request.user, request.POST.get("reason", "").strip()[:300]):
+            self.message_user(request, f"Render #{job.pk} was not approved.", messages.SUCCESS)
+        return self._back(job)
+
     def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
@@ -226,6 +282,19 @@ class RenderJobAdmin(TeamScopedAdmin):
         render.redrive(job.pk)
         self.message_user(request, f"Render #{job.pk} is being checked again.", messages.SUCCESS)
         return self._back(job)
+
+    @admin.action(description="Approve selected renders", permissions=["approve"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        waiting = queryset.filter(status=JobStatus.AWAITING_APPROVAL)
+        approved = sum(
+            render.approve(job.pk, request.user)
+            for job in waiting
+            if self._may_approve(request, job)
+        )
+        self.message_user(request, f"Approved {approved} render(s).")
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return not self._read_only(request) and request.user.has_perm("avatars.approve_renderjob")
 
     @admin.action(description="Cancel selected renders", permissions=["cancel"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -8,14 +8,18 @@ from .assets import (
     Tag,
     Voice,
 )
+from .credits import AppendOnly, AuditEntry, CreditEntry
 from .jobs import JobEvent, JobStatus, RenderJob
 from .teams import Team
 
 __all__ = [
+    "AppendOnly",
     "AudioClip",
+    "AuditEntry",
     "Avatar",
     "ConsentScope",
     "ConsentStatus",
+    "CreditEntry",
     "JobEvent",
     "JobStatus",
     "RenderJob",

@@ -15,6 +15,7 @@ from .teams import Team
 
 class JobStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
     SUBMITTED = "submitted", "Submitted"
@@ -46,6 +47,10 @@ class RenderJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
     )
@@ -72,7 +77,7 @@ class RenderJob(models.Model):
     result_url = models.URLField(max_length=2000, blank=True)
 
     status = models.CharField(
-        max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+        max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
     )
     status_changed_at = models.DateTimeField(auto_now_add=True)
     submit_attempts = models.PositiveSmallIntegerField(default=0)
@@ -125,8 +130,8 @@ class JobEvent(models.Model):
 
     job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
     actor = models.CharField(
         max_length=100, help_text="Who or what: a username, a worker, a provider callback."
     )

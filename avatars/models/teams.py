@@ -17,6 +17,15 @@ class Team(models.Model):
         default=Decimal("100.00"),
         help_text="What the team may spend on renders in a calendar month, at provider prices.",
     )
+    approval_threshold = models.DecimalField(
+        "approval threshold (USD)",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        default=Decimal("5.00"),
+        help_text="Renders estimated above this wait for an Editor's approval. Empty: never.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

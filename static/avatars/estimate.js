@@ -1,0 +1,26 @@
+// The render request page: show what the render will cost as the person picks its inputs.
+document.addEventListener("DOMContentLoaded", () => {
+  const pricing = JSON.parse(document.getElementById("pricing").textContent);
+  const form = document.getElementById("render-request");
+  const out = document.getElementById("estimate");
+  const value = (name) => (form.elements[name] ? form.elements[name].value : "");
+
+  function update() {
+    const clip = value("audio_clip");
+    const script = value("script");
+    const seconds = clip ? pricing.clips[clip] : script ? pricing.scripts[script] : null;
+    const prices = pricing.prices[value("provider")];
+    if (seconds == null || !prices) {
+      out.textContent = "Pick a script or an audio clip to see what the render will cost.";
+      return;
+    }
+    const perSecond = Number(prices[value("resolution")]);
+    const cost = perSecond * seconds;
+    const source = clip ? "the clip's" : "the script's estimated";
+    out.textContent = `Estimated cost: about $${cost.toFixed(2)} (${seconds.toFixed(1)} s, ` +
+      `${source} length, at $${perSecond} per second of ${value("resolution")}).`;
+  }
+
+  form.addEventListener("change", update);
+  update();
+});
