@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AvatarsConfig(AppConfig):
@@ -8,3 +11,15 @@ class AvatarsConfig(AppConfig):
 
     def ready(self) -> None:
         from avatars import signals  # noqa: F401
+
+        post_migrate.connect(_sync_roles, sender=self)
+
+
+def _sync_roles(sender: AppConfig, apps: Any = None, **kwargs: Any) -> None:
+    # The migrations create the role groups; this keeps them after a flush (as tests do)
+    # and in step with permissions that later code adds.
+    from django.apps import apps as installed_apps
+
+    from avatars.roles import sync_role_groups
+
+    sync_role_groups(apps or installed_apps)

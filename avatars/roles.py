@@ -13,9 +13,24 @@ _REQUEST_RENDERS = ["add_renderjob", "view_renderjob", "view_jobevent"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETING: [*_MANAGE_ASSETS, *_REQUEST_RENDERS],
-    EDITOR: [*_MANAGE_ASSETS, *_REQUEST_RENDERS, "cancel_renderjob", "retry_renderjob"],
+    EDITOR: [
+        *_MANAGE_ASSETS,
+        *_REQUEST_RENDERS,
+        "cancel_renderjob",
+        "retry_renderjob",
+        "approve_renderjob",
+    ],
     AUDITOR: [
-        f"view_{model}" for model in (*_ASSETS, "scriptrevision", "team", "renderjob", "jobevent")
+        f"view_{model}"
+        for model in (
+            *(_ASSETS),
+            "scriptrevision",
+            "team",
+            "renderjob",
+            "jobevent",
+            "creditentry",
+            "auditentry",
+        )
     ],
 }
 
@@ -25,7 +40,8 @@ def sync_role_groups(apps: Apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config("avatars")
-    app_config.models_module = True
+    if getattr(app_config, "models_module", None) is None:
+        app_config.models_module = True  # the migration state's stand-in app config
     create_permissions(app_config, verbosity=0, apps=apps)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")

@@ -20,11 +20,11 @@ from tests.browser import NATURAL_WIDTH, PHONE, log_in
 from tests.conftest import stored_files
 from tests.files import image_bytes, portrait_bytes
 
-# The live server needs committed rows, so every test ends with a flush; serialized rollback
-# puts back what the migrations made (the role groups) before the next test.
+# The live server needs committed rows, so every test ends with a flush (after which the app
+# puts its role groups back).
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -9,7 +9,7 @@ from tests.browser import log_in
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 # Resolves with the video's duration once its metadata has loaded, or -1 on an error.

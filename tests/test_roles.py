@@ -88,3 +88,13 @@ def test_a_user_without_a_role_sees_no_library(user_factory, acme, login):
     response = login(nobody).get("/admin/avatars/avatar/")
 
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_role_groups_come_back_after_a_flush():
+    from django.core.management import call_command
+
+    call_command("flush", "--no-input", verbosity=0)
+
+    assert {"add_avatar", "view_renderjob"} <= codenames(roles.MARKETING)
+    assert "approve_renderjob" in codenames(roles.EDITOR)

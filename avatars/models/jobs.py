@@ -105,6 +105,7 @@ class RenderJob(models.Model):
         permissions = [
             ("cancel_renderjob", "Can cancel a render"),
             ("retry_renderjob", "Can retry"),
+            ("approve_renderjob", "Can approve a render over the approval threshold"),
         ]
 
     def __str__(self) -> str:
