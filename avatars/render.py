@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from avatars import catalog, credits, fetch, scripts, video
+from avatars import catalog, credits, fetch, review, scripts, video
 from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, JobEvent, JobStatus, RenderJob, Script, Team, Voice
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
@@ -137,6 +137,7 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
                 team=request.team,
                 requested_by=request.user,
                 parent=parent,
+                root=(parent.root or parent) if parent else None,
                 avatar=request.avatar,
                 script_revision=revision,
                 voice=request.voice if revision else None,
@@ -180,7 +181,9 @@ def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
         amount=job.estimated_cost,
         detail=f"Render #{job.pk} of {job.avatar} on {job.provider}",
     )
-    if not approval:
+    if approval:
+        review.notify_approvers(job)
+    else:
         _send_on_commit("submit_job", job.pk)
 
 
@@ -284,6 +287,7 @@ def transition(
             return False
         if to in FINAL_STATUSES:
             credits.settle(job_id, to)
+            review.notify_finished(job_id, to)
         _event(
             job_id,
             JobEvent.Kind.STATUS,

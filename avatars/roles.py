@@ -19,6 +19,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "cancel_renderjob",
         "retry_renderjob",
         "approve_renderjob",
+        "review_renderjob",
     ],
     AUDITOR: [
         f"view_{model}"

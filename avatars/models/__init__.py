@@ -9,7 +9,8 @@ from .assets import (
     Voice,
 )
 from .credits import AppendOnly, AuditEntry, CreditEntry
-from .jobs import JobEvent, JobStatus, RenderJob
+from .jobs import JobEvent, JobStatus, RenderJob, ReviewStatus
+from .review import JobComment, Notification, ShareLink
 from .teams import Team
 
 __all__ = [
@@ -20,11 +21,15 @@ __all__ = [
     "ConsentScope",
     "ConsentStatus",
     "CreditEntry",
+    "JobComment",
     "JobEvent",
     "JobStatus",
+    "Notification",
     "RenderJob",
+    "ReviewStatus",
     "Script",
     "ScriptRevision",
+    "ShareLink",
     "Tag",
     "Team",
     "Voice",

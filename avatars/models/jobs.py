@@ -39,6 +39,13 @@ def result_upload_to(job: "RenderJob", filename: str) -> str:
     return str(PurePosixPath("renders") / str(job.team_id) / job.key.hex / filename)
 
 
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
 class RenderJob(models.Model):
     """One video: an avatar speaking a script revision with a voice, or an audio clip."""
 
@@ -52,6 +59,10 @@ class RenderJob(models.Model):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    # The first render of a video; every re-render of it shares this root.
+    root = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
     )
 
@@ -97,6 +108,14 @@ class RenderJob(models.Model):
     estimated_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
 
+    review = models.CharField(
+        max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -106,6 +125,7 @@ class RenderJob(models.Model):
             ("cancel_renderjob", "Can cancel a render"),
             ("retry_renderjob", "Can retry"),
             ("approve_renderjob", "Can approve a render over the approval threshold"),
+            ("review_renderjob", "Can review finished videos and share them"),
         ]
 
     def __str__(self) -> str:
@@ -118,6 +138,10 @@ class RenderJob(models.Model):
     @property
     def uses_audio(self) -> bool:
         return self.audio_clip_id is not None
+
+    @property
+    def lineage_id(self) -> int:
+        return self.root_id or self.pk
 
 
 class JobEvent(models.Model):

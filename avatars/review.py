@@ -1,0 +1,215 @@
+"""The review desk's flows: decisions on finished videos, comments, versions, share links and
+the notifications that tell people about them."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from avatars import catalog, roles
+from avatars.models import (
+    JobComment,
+    JobEvent,
+    JobStatus,
+    Notification,
+    RenderJob,
+    ReviewStatus,
+    ShareLink,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+DECISIONS = {
+    ReviewStatus.APPROVED: "approved",
+    ReviewStatus.REJECTED: "rejected",
+    ReviewStatus.CHANGES_REQUESTED: "asked for changes to",
+}
+SHARE_DAYS_MAX = 90
+
+
+class ReviewError(Exception):
+    pass
+
+
+def decide(
+    job: RenderJob, user: AbstractBaseUser, decision: ReviewStatus, comment: str = ""
+) -> None:
+    """Approve, reject or ask for changes to a finished video, with an optional comment."""
+    if decision not in DECISIONS:
+        raise ReviewError("Unknown review decision.")
+    if decision != ReviewStatus.APPROVED and not comment.strip():
+        raise ReviewError("Say what should change, or why it is rejected.")
+    with transaction.atomic():
+        updated = RenderJob.objects.filter(pk=job.pk, status=JobStatus.SUCCEEDED).update(
+            review=decision, reviewed_by=user, reviewed_at=timezone.now()
+        )
+        if not updated:
+            raise ReviewError("Only a finished video can be reviewed.")
+        if comment.strip():
+            JobComment.objects.create(job=job, author=user, body=comment.strip())
+        JobEvent.objects.create(
+            job=job,
+            kind=JobEvent.Kind.ACTION,
+            actor=user.get_username(),
+            user=user,
+            message=f"Review: {ReviewStatus(decision).label}."
+            + (f" “{comment.strip()}”" if comment.strip() else ""),
+        )
+        if job.requested_by_id and job.requested_by_id != user.pk:
+            notify(
+                job.requested_by_id,
+                job,
+                Notification.Kind.REVIEWED,
+                f"{user.get_username()} {DECISIONS[decision]} render #{job.pk} of {job.avatar}.",
+            )
+    job.refresh_from_db()
+
+
+def add_comment(job: RenderJob, user: AbstractBaseUser, body: str) -> JobComment:
+    if not body.strip():
+        raise ReviewError("A comment needs some text.")
+    return JobComment.objects.create(job=job, author=user, body=body.strip()[:2000])
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def versions(job: RenderJob) -> QuerySet[RenderJob]:
+    """Every render of the same video, oldest first."""
+    root = job.lineage_id
+    return RenderJob.objects.filter(pk=root) | RenderJob.objects.filter(root_id=root)
+
+
+def approved_version(root_id: int) -> RenderJob | None:
+    """The version a stable link serves: the most recently approved one."""
+    lineage = RenderJob.objects.filter(pk=root_id) | RenderJob.objects.filter(root_id=root_id)
+    return (
+        lineage.filter(review=ReviewStatus.APPROVED, status=JobStatus.SUCCEEDED)
+        .order_by("-reviewed_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Difference:
+    label: str
+    before: str
+    after: str
+
+
+def _inputs(job: RenderJob) -> dict[str, str]:
+    revision = job.script_revision
+    return {
+        "Avatar": str(job.avatar),
+        "Script": f"{revision.script} (revision {revision.number})" if revision else "-",
+        "Text": job.text or "-",
+        "Voice": f"{job.voice} · {job.voice.provider_voice}" if job.voice_id else "-",
+        "Language": catalog.LANGUAGES[revision.language].label if revision else "-",
+        "Audio clip": str(job.audio_clip) if job.audio_clip_id else "-",
+        "Resolution": job.resolution,
+        "Seed": str(job.seed) if job.seed is not None else "random",
+        "Video prompt": job.video_prompt or catalog.DEFAULT_VIDEO_PROMPT,
+        "Provider": job.provider,
+    }
+
+
+def differences(before: RenderJob, after: RenderJob) -> list[Difference]:
+    old, new = _inputs(before), _inputs(after)
+    return [Difference(label, old[label], new[label]) for label in old if old[label] != new[label]]
+
+
+# --- share links ----------------------------------------------------------------------------
+
+
+def share(job: RenderJob, user: AbstractBaseUser, days: int) -> ShareLink:
+    if job.review != ReviewStatus.APPROVED or job.status != JobStatus.SUCCEEDED:
+        raise ReviewError("Only an approved video can be shared.")
+    if not 1 <= days <= SHARE_DAYS_MAX:
+        raise ReviewError(f"A share link lasts between 1 and {SHARE_DAYS_MAX} days.")
+    link = ShareLink.objects.create(
+        job=job, created_by=user, expires_at=timezone.now() + datetime.timedelta(days=days)
+    )
+    JobEvent.objects.create(
+        job=job,
+        kind=JobEvent.Kind.ACTION,
+        actor=user.get_username(),
+        user=user,
+        message=f"Shared with a link that expires on {_day(link.expires_at)}.",
+    )
+    return link
+
+
+def _day(moment: datetime.datetime) -> str:
+    return f"{timezone.localtime(moment):%-d %b %Y}"
+
+
+def revoke(link: ShareLink, user: AbstractBaseUser) -> bool:
+    revoked = ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(
+        revoked_at=timezone.now(), revoked_by=user
+    )
+    if revoked:
+        JobEvent.objects.create(
+            job_id=link.job_id,
+            kind=JobEvent.Kind.ACTION,
+            actor=user.get_username(),
+            user=user,
+            message="Revoked a share link.",
+        )
+    return bool(revoked)
+
+
+def live_share(token: str) -> ShareLink | None:
+    link = ShareLink.objects.select_related("job").filter(token=token).first()
+    if link is None or not link.is_live or link.job.review != ReviewStatus.APPROVED:
+        return None
+    return link
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+def notify(user_id: int, job: RenderJob, kind: str, message: str) -> None:
+    Notification.objects.create(user_id=user_id, job=job, kind=kind, message=message[:300])
+
+
+def notify_finished(job_id: int, status: str) -> None:
+    """Tell the person who asked for a render that it is done (called as the job ends)."""
+    job = RenderJob.objects.select_related("avatar").get(pk=job_id)
+    if job.requested_by_id is None or status == JobStatus.CANCELED:
+        return
+    if status == JobStatus.SUCCEEDED:
+        notify(
+            job.requested_by_id,
+            job,
+            Notification.Kind.SUCCEEDED,
+            f"Render #{job.pk} of {job.avatar} is ready to watch.",
+        )
+    else:
+        notify(
+            job.requested_by_id,
+            job,
+            Notification.Kind.FAILED,
+            f"Render #{job.pk} of {job.avatar} failed: {job.error_message}",
+        )
+
+
+def notify_approvers(job: RenderJob) -> None:
+    editors = Group.objects.get(name=roles.EDITOR).user_set.filter(teams=job.team_id)
+    for editor_id in editors.exclude(pk=job.requested_by_id).values_list("pk", flat=True):
+        notify(
+            editor_id,
+            job,
+            Notification.Kind.APPROVAL,
+            f"Render #{job.pk} of {job.avatar} needs your approval.",
+        )
+
+
+def unread_count(user: AbstractBaseUser) -> int:
+    return Notification.objects.filter(user=user, read_at=None).count()
