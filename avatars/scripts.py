@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -66,6 +67,12 @@ def estimated_seconds(text: str, language_code: str) -> float:
     language = catalog.LANGUAGES.get(language_code, catalog.LANGUAGES["en-US"])
     spoken = VARIABLE.sub(" x ", text)
     return round(_spoken_units(spoken, language) * 60 / language.units_per_minute, 1)
+
+
+def changes(before: str, after: str) -> list[tuple[str, str]]:
+    """The lines a revision removed ("-") and added ("+"), in order."""
+    lines = difflib.ndiff(before.splitlines(), after.splitlines())
+    return [(line[0], line[2:]) for line in lines if line[:1] in "+-"]
 
 
 def save_with_revision(script: Script, author: AbstractBaseUser | None) -> ScriptRevision | None:

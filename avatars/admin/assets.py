@@ -1,5 +1,3 @@
-import difflib
-
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -7,20 +5,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from avatars import access, catalog
+from avatars import access, badges, catalog, scripts
 from avatars.forms import AudioClipForm, AvatarForm, ScriptForm
 from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, ConsentStatus, Script, Tag, Voice
 from avatars.scripts import save_with_revision
 
-from .base import ArchiveActionsMixin, StoredFilesMixin, TeamScopedAdmin, badge
-
-CONSENT_BADGE = {
-    ConsentStatus.VALID: "ok",
-    ConsentStatus.EXPIRING: "warn",
-    ConsentStatus.EXPIRED: "bad",
-    ConsentStatus.MISSING: "bad",
-}
+from .base import ArchiveActionsMixin, StoredFilesMixin, TeamScopedAdmin
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -107,29 +98,17 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
 
     @admin.display(description="Consent")
     def consent_badge(self, avatar: Avatar) -> SafeString:
-        return badge(CONSENT_BADGE[avatar.consent_status()], _consent_text(avatar))
+        return badges.consent_badge(avatar, short=False)
 
     @admin.display(description="Consent", ordering="consent_expires")
     def consent_short(self, avatar: Avatar) -> SafeString:
-        status = avatar.consent_status()
-        if status == ConsentStatus.EXPIRING:
-            short = f"Expires {avatar.consent_expires:%-d %b}"
-        else:
-            short = {"valid": "Valid", "expired": "Expired", "missing": "No consent"}[status]
-        return badge(CONSENT_BADGE[status], short, title=_consent_text(avatar))
+        return badges.consent_badge(avatar)
 
     @admin.display(description="Tags")
     def tag_list(self, avatar: Avatar) -> SafeString:
         return format_html_join(
             " ", '<span class="tag">{}</span>', ((t.name,) for t in avatar.tags.all())
         )
-
-
-def _consent_text(avatar: Avatar) -> str:
-    status = avatar.consent_status()
-    if status == ConsentStatus.MISSING:
-        return status.label
-    return f"{status.label} until {avatar.consent_expires:%-d %b %Y}"
 
 
 @admin.register(Voice)
@@ -210,8 +189,7 @@ class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
 
 
 def _diff(before: str, after: str) -> SafeString:
-    lines = difflib.ndiff(before.splitlines(), after.splitlines())
-    kept = [(line[0], line[2:]) for line in lines if line[:1] in "+-"]
+    kept = scripts.changes(before, after)
     if not kept:
         return SafeString("")
     return format_html(

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
 from django.forms import Field, ModelForm
 from django.http import HttpRequest
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from avatars import access
+from avatars.badges import badge
 from avatars.library import files_removed_on_error
 from avatars.models import AudioClip, Avatar, Team
 
@@ -119,9 +119,3 @@ class ArchiveActionsMixin:
     def unarchive(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = queryset.filter(archived=True).update(archived=False)
         self.message_user(request, f"Restored {count} of {queryset.count()} selected.")
-
-
-def badge(kind: str, label: str, title: str = "") -> SafeString:
-    return format_html(
-        '<span class="badge badge-{}" title="{}">{}</span>', kind, title or label, label
-    )

@@ -10,12 +10,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from avatars import access, credits, render
+from avatars import access, badges, credits, render
 from avatars.forms import RenderRequestForm
 from avatars.media_urls import media_url
 from avatars.models import JobStatus, RenderJob
 
-from .base import TeamScopedAdmin, badge
+from .base import TeamScopedAdmin
 
 
 def estimate_inputs(form: RenderRequestForm) -> dict[str, Any]:
@@ -30,13 +30,6 @@ def estimate_inputs(form: RenderRequestForm) -> dict[str, Any]:
         "scripts": {str(s.pk): s.estimated_seconds for s in scripts},
         "clips": {str(c.pk): c.duration_seconds for c in clips},
     }
-
-
-STATUS_BADGE = {
-    JobStatus.SUCCEEDED: "ok",
-    JobStatus.FAILED: "bad",
-    JobStatus.CANCELED: "quiet",
-}
 
 
 @admin.register(RenderJob)
@@ -159,8 +152,7 @@ class RenderJobAdmin(TeamScopedAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job: RenderJob) -> SafeString:
-        kind = STATUS_BADGE.get(job.status, "warn")
-        return badge(kind, job.get_status_display(), title=job.error_message)
+        return badges.status_badge(job)
 
     @admin.display(description="Length", ordering="duration_seconds")
     def length(self, job: RenderJob) -> str:

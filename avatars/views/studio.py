@@ -1,0 +1,289 @@
+"""The studio: the pages marketers and editors work in every day (own team only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from avatars import access, credits
+from avatars import render as rendering
+from avatars import scripts as script_text
+from avatars.admin.jobs import estimate_inputs
+from avatars.forms import AvatarForm, RenderRequestForm
+from avatars.library import files_removed_on_error
+from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
+from avatars.review import versions as job_versions
+
+PAGE = 50
+# How far along a job is, for the progress bar of a render in flight.
+PROGRESS = {
+    JobStatus.AWAITING_APPROVAL: 5,
+    JobStatus.QUEUED: 10,
+    JobStatus.SUBMITTING: 20,
+    JobStatus.SUBMITTED: 35,
+    JobStatus.PROCESSING: 60,
+    JobStatus.STORING: 90,
+}
+
+
+def jobs_for(user: Any) -> QuerySet[RenderJob]:
+    """The render jobs a user may see: their teams' (every team's for Auditors)."""
+    return access.scope_to_user(RenderJob.objects.all(), user)
+
+
+def job_for(request: HttpRequest, pk: int) -> RenderJob:
+    related = ("team", "avatar", "voice", "audio_clip", "script_revision__script", "requested_by")
+    return get_object_or_404(jobs_for(request.user).select_related(*related), pk=pk)
+
+
+def progress(job: RenderJob) -> int:
+    if job.is_final:
+        return 100
+    base = PROGRESS.get(job.status, 0)
+    if job.status == JobStatus.PROCESSING and job.submitted_at:
+        # Creep towards storing as time passes, so the bar keeps moving during a long render.
+        elapsed = (timezone.now() - job.submitted_at).total_seconds()
+        base = min(88, base + int(elapsed / 2))
+    return base
+
+
+# --- avatars -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    avatars = access.scope_to_user(Avatar.objects.filter(archived=False), request.user)
+    query, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "")
+    if query:
+        avatars = avatars.filter(Q(name__icontains=query) | Q(consent_person__icontains=query))
+    if tag:
+        avatars = avatars.filter(tags__name=tag)
+    avatars = avatars.select_related("team").prefetch_related("tags").distinct()[:200]
+    tags = access.scope_to_user(Tag.objects.all(), request.user).values_list("name", flat=True)
+    context = {
+        "section": "avatars",
+        "avatars": avatars,
+        "q": query,
+        "tag": tag,
+        "tags": sorted(set(tags)),
+        "can_upload": request.user.has_perm("avatars.add_avatar"),
+    }
+    return render(request, "studio/home.html", context)
+
+
+@login_required
+@permission_required("avatars.add_avatar", raise_exception=True)
+def avatar_new(request: HttpRequest) -> HttpResponse:
+    form = AvatarForm(request.POST or None, request.FILES or None)
+    form.fields["team"].queryset = access.member_teams(request.user)
+    teams = list(form.fields["team"].queryset[:2])
+    if len(teams) == 1:
+        form.fields["team"].initial = teams[0]
+    if request.method == "POST" and form.is_valid():
+        avatar = form.save(commit=False)
+        avatar.created_by = request.user
+        with files_removed_on_error(avatar):
+            avatar.save()
+        form.save_m2m()
+        messages.success(request, f"“{avatar}” is in the library.")
+        return redirect("studio:home")
+    return render(request, "studio/avatar_new.html", {"section": "avatars", "form": form})
+
+
+# --- scripts -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def scripts(request: HttpRequest) -> HttpResponse:
+    found = access.scope_to_user(Script.objects.filter(archived=False), request.user)
+    found = found.select_related("team").annotate(revision_total=Count("revisions"))
+    return render(request, "studio/scripts.html", {"section": "scripts", "scripts": found[:200]})
+
+
+@login_required
+@require_GET
+def script_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
+    revisions = list(script.revisions.select_related("author").order_by("number"))
+    history = [
+        (revision, script_text.changes(previous.text if previous else "", revision.text))
+        for previous, revision in zip([None, *revisions], revisions, strict=False)
+    ]
+    context = {"section": "scripts", "script": script, "history": reversed(history)}
+    return render(request, "studio/script_detail.html", context)
+
+
+@login_required
+@require_GET
+def speech_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The script spoken offline by espeak-ng, for when the provider offers no preview."""
+    script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
+    voice = (
+        access.scope_to_user(Voice.objects.all(), request.user)
+        .filter(pk=request.GET.get("voice") or None)
+        .first()
+    )
+    values = {name: request.GET.get(name, name.replace("_", " ")) for name in script.variables}
+    text = rendering.fill_variables(script.text, values)
+    from avatars.sandbox import preview
+
+    wav = preview.speech_wav(text, script.language, voice.speaker if voice else "Zephyr")
+    return FileResponse(wav, content_type="audio/wav", filename="preview.wav")
+
+
+# --- renders -----------------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("avatars.add_renderjob", raise_exception=True)
+def new_render(request: HttpRequest) -> HttpResponse:
+    form = RenderRequestForm(request.POST or None, user=request.user, initial=request.GET.dict())
+    teams = list(form.fields["team"].queryset)
+    if len(teams) == 1:
+        form.fields["team"].initial = teams[0]
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = rendering.request_render(form.render_request())
+        except rendering.RenderRequestError as refused:
+            for field, message in refused.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, f"Render #{job.pk} is on its way.")
+            return redirect("studio:job", pk=job.pk)
+    context = {
+        "section": "new",
+        "form": form,
+        "budgets": [credits.budget_status(team) for team in teams],
+        "pricing": estimate_inputs(form),
+    }
+    return render(request, "studio/new_render.html", context)
+
+
+@login_required
+@require_GET
+def renders(request: HttpRequest) -> HttpResponse:
+    jobs = jobs_for(request.user)
+    mine = request.GET.get("who") != "team"
+    if mine:
+        jobs = jobs.filter(requested_by=request.user)
+    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    rows = list(
+        jobs.select_related("avatar", "script_revision__script", "audio_clip").order_by(
+            "-created_at", "-pk"
+        )[(page - 1) * PAGE : page * PAGE + 1]
+    )
+    context = {
+        "section": "renders",
+        "jobs": [(job, progress(job)) for job in rows[:PAGE]],
+        "mine": mine,
+        "page": page,
+        "has_next": len(rows) > PAGE,
+    }
+    return render(request, "studio/renders.html", context)
+
+
+@login_required
+@require_GET
+def renders_status(request: HttpRequest) -> JsonResponse:
+    """Live status of the listed jobs, polled by the renders page and the job page."""
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:PAGE]
+    jobs = (
+        jobs_for(request.user)
+        .filter(pk__in=ids)
+        .only("pk", "status", "submitted_at", "error_message", "team_id")
+    )
+    return JsonResponse(
+        {
+            str(job.pk): {
+                "status": job.status,
+                "label": job.get_status_display(),
+                "progress": progress(job),
+                "final": job.is_final,
+                "error": job.error_message,
+            }
+            for job in jobs
+        }
+    )
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = job_for(request, pk)
+    user = request.user
+    member = access.member_teams(user).filter(pk=job.team_id).exists()
+    context = {
+        "section": "renders",
+        "job": job,
+        "progress": progress(job),
+        "events": job.events.all(),
+        "comments": job.comments.select_related("author"),
+        "versions": job_versions(job).order_by("created_at"),
+        "share_links": job.share_links.all() if user.has_perm("avatars.review_renderjob") else [],
+        "can": {
+            "cancel": member and not job.is_final and user.has_perm("avatars.cancel_renderjob"),
+            "rerender": member and job.is_final and user.has_perm("avatars.add_renderjob"),
+            "approve": member
+            and job.status == JobStatus.AWAITING_APPROVAL
+            and user.has_perm("avatars.approve_renderjob")
+            and job.requested_by_id != user.pk,
+            "review": member
+            and job.status == JobStatus.SUCCEEDED
+            and user.has_perm("avatars.review_renderjob"),
+            "comment": member,
+        },
+    }
+    return render(request, "studio/job.html", context)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = job_for(request, pk)
+    if not request.user.has_perm("avatars.cancel_renderjob") or not _member(request, job):
+        raise PermissionDenied
+    if rendering.cancel(job.pk, request.user):
+        messages.success(request, f"Render #{job.pk} is canceled.")
+    return redirect("studio:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    job = job_for(request, pk)
+    allowed = request.user.has_perm("avatars.approve_renderjob") and _member(request, job)
+    if not allowed or job.requested_by_id == request.user.pk:
+        raise PermissionDenied
+    if request.POST.get("decision") == "reject":
+        rendering.reject(job.pk, request.user, request.POST.get("reason", "").strip()[:300])
+        messages.success(request, f"Render #{job.pk} was not approved.")
+    elif rendering.approve(job.pk, request.user):
+        messages.success(request, f"Render #{job.pk} is approved and on its way.")
+    return redirect("studio:job", pk=job.pk)
+
+
+def _member(request: HttpRequest, job: RenderJob) -> bool:
+    return access.member_teams(request.user).filter(pk=job.team_id).exists()
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    mine = Notification.objects.filter(user=request.user)
+    if request.method == "POST":
+        mine.filter(read_at=None).update(read_at=timezone.now())
+        return redirect("studio:notifications")
+    items = list(mine.select_related("job")[:100])
+    return render(request, "studio/notifications.html", {"items": items, "section": ""})

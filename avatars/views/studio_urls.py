@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import studio
+
+app_name = "studio"
+urlpatterns = [
+    path("", studio.home, name="home"),
+    path("avatars/new/", studio.avatar_new, name="avatar_new"),
+    path("scripts/", studio.scripts, name="scripts"),
+    path("scripts/<int:pk>/", studio.script_detail, name="script"),
+    path("scripts/<int:pk>/preview.wav", studio.speech_preview, name="speech_preview"),
+    path("render/", studio.new_render, name="new_render"),
+    path("renders/", studio.renders, name="renders"),
+    path("renders/status.json", studio.renders_status, name="renders_status"),
+    path("renders/<int:pk>/", studio.job_detail, name="job"),
+    path("renders/<int:pk>/cancel/", studio.job_cancel, name="job_cancel"),
+    path("renders/<int:pk>/approve/", studio.job_approve, name="job_approve"),
+    path("notifications/", studio.notifications, name="notifications"),
+]
