@@ -24,7 +24,8 @@ run: $(VENV)/.app-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo ""
-	@echo "Avatar Studio is starting on http://127.0.0.1:$(PORT)/admin/  (log in with a login above)"
+	@echo "Avatar Studio is starting on http://127.0.0.1:$(PORT)/  (log in with a login above;"
+	@echo "the studio is at /studio/, the review desk at /review/, the admin at /admin/)"
 	@echo ""
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
