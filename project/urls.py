@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from avatars.views import review
 from avatars.views.callbacks import provider_callback
 from avatars.views.media import signed_media
 
@@ -11,9 +12,14 @@ admin.site.site_title = "Avatar Studio"
 admin.site.index_title = "Library"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("credits/", include("avatars.views.credits_urls")),
     path("m/<str:token>/", signed_media, name="signed-media"),
+    path("studio/", include("avatars.views.studio_urls")),
+    path("review/", include("avatars.views.review_urls")),
+    path("v/<uuid:key>/", review.stable, name="stable"),
+    path("s/<str:token>/", review.shared, name="share"),
     path(
         "callbacks/<str:provider>/<int:job_id>/<str:token>/",
         provider_callback,

@@ -1,0 +1,64 @@
+"""The month's ledger summary as CSV on stdout: the figures of the /credits/ overview."""
+
+import argparse
+import csv
+from typing import Any
+
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    DjangoHelpFormatter,
+)
+
+from avatars import reports
+from avatars.models import Team
+from avatars.reports import Month
+
+
+class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+class Command(BaseCommand):
+    help = """Print a month's ledger summary as CSV.
+
+Columns:
+  month     the month, YYYY-MM
+  team      the team's slug; TOTAL (or the --team slug) on total lines
+  user      who asked for the render; for a refund or adjustment of no render, who
+            entered it; empty on total lines
+  provider  the provider the money went to; empty for entries of no render
+  kind      hold, charge, release, refund or adjustment; on total lines also:
+              net_spend                charges + refunds + adjustments of the month
+              rerender_charges         charges of renders that re-render another
+              open_holds               holds not yet released, taken in any month
+              failed_render_cost       what providers reported for renders that failed
+                                       this month (the teams were not charged)
+              failed_render_estimates  what those failed renders were estimated at
+  entries   how many ledger rows (renders, on the open_holds and failed_ lines)
+  amount    their sum in USD, a plain decimal; holds and charges are positive,
+            releases and refunds negative
+
+One line per team × user × provider × kind, then the total lines."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        return super().create_parser(prog_name, subcommand, formatter_class=HelpFormatter)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--month", help="YYYY-MM; the current month if left out.")
+        parser.add_argument("--team", metavar="SLUG", help="Only this team.")
+
+    def handle(self, *args: Any, month: str | None, team: str | None, **options: Any) -> None:
+        try:
+            period = Month.parse(month) if month else Month.current()
+        except ValueError:
+            raise CommandError(f"--month {month} is not a month like 2026-11.") from None
+        chosen = None
+        if team:
+            chosen = Team.objects.filter(slug=team).first()
+            if chosen is None:
+                raise CommandError(f"No team has the slug {team!r}.")
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        for row in reports.summary_rows(period, chosen):
+            writer.writerow(row)

@@ -1,0 +1,498 @@
+"""The credit reports: sums over the ledger, computed in the database.
+
+The audit pages, their CSV exports and `manage.py credits_report` all read through these
+functions, so a figure means the same everywhere. Nothing here iterates ledger rows in Python:
+a report is a handful of aggregate queries, a listing is a lazy queryset, and a CSV is a
+generator over `.iterator()` so a year of rows never sits in memory.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Abs, Coalesce, Round, TruncMonth
+from django.utils import timezone
+
+from avatars.credits import CENT, SPENT_KINDS, ZERO, month_start
+from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
+
+K = CreditEntry.Kind
+CHUNK = 2000
+# What a reported cost may differ from the estimate before reconciliation lists the job.
+TOLERANCE_PERCENT = 10
+MONEY = DecimalField(max_digits=14, decimal_places=4)
+
+# Who a ledger row is spent for: the render's requester, or (for an entry about no render)
+# whoever entered it, so that an admin's refund of Alice's render counts against Alice.
+REQUESTER = Coalesce("job__requested_by__username", "user__username")
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month in the site's time zone, as [start, end)."""
+
+    start: datetime.datetime
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """`YYYY-MM` as a Month; ValueError when it is not one."""
+        parsed = datetime.datetime.strptime(text, "%Y-%m")
+        if not 2000 <= parsed.year <= 2999:
+            raise ValueError(f"{text} is too far from now.")
+        return cls(timezone.make_aware(parsed))
+
+    @classmethod
+    def current(cls) -> Month:
+        return cls(month_start())
+
+    @property
+    def end(self) -> datetime.datetime:
+        return self.shifted(1).start
+
+    @property
+    def label(self) -> str:
+        return self.start.strftime("%Y-%m")
+
+    @property
+    def name(self) -> str:
+        return self.start.strftime("%B %Y")
+
+    def shifted(self, months: int) -> Month:
+        index = self.start.year * 12 + self.start.month - 1 + months
+        start = datetime.datetime(index // 12, index % 12 + 1, 1)
+        return Month(timezone.make_aware(start, self.start.tzinfo))
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def money(value: Decimal | None) -> Decimal:
+    """A sum at the ledger's precision (SQLite hands sums back as floats, 0.0800000000000001)."""
+    return (value or ZERO).quantize(CENT)
+
+
+def _in_team(queryset: QuerySet, team: Team | None, path: str = "team") -> QuerySet:
+    return queryset.filter(**{path: team}) if team else queryset
+
+
+def _in_month(queryset: QuerySet, month: Month | None, path: str = "created_at") -> QuerySet:
+    if month is None:
+        return queryset
+    return queryset.filter(**{f"{path}__gte": month.start, f"{path}__lt": month.end})
+
+
+def _spent(month: Month, team: Team | None) -> QuerySet[CreditEntry]:
+    return _in_month(_in_team(CreditEntry.objects.filter(kind__in=SPENT_KINDS), team), month)
+
+
+# --- the month's figures ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    charged: Decimal
+    charges: int
+    refunded: Decimal  # negative: money back to the teams
+    refunds: int
+    adjusted: Decimal
+    adjustments: int
+    rerenders: Decimal  # charges of renders that re-render another
+    rerender_count: int
+
+    @property
+    def net(self) -> Decimal:
+        return self.charged + self.refunded + self.adjusted
+
+
+def totals(month: Month, team: Team | None = None) -> Totals:
+    rerender = Q(kind=K.CHARGE, job__parent__isnull=False)
+    sums = _spent(month, team).aggregate(
+        charged=Sum("amount", filter=Q(kind=K.CHARGE)),
+        charges=Count("pk", filter=Q(kind=K.CHARGE)),
+        refunded=Sum("amount", filter=Q(kind=K.REFUND)),
+        refunds=Count("pk", filter=Q(kind=K.REFUND)),
+        adjusted=Sum("amount", filter=Q(kind=K.ADJUSTMENT)),
+        adjustments=Count("pk", filter=Q(kind=K.ADJUSTMENT)),
+        rerenders=Sum("amount", filter=rerender),
+        rerender_count=Count("pk", filter=rerender),
+    )
+    return Totals(**_money_of(sums))
+
+
+def _money_of(sums: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, int) else money(v) for k, v in sums.items()}
+
+
+@dataclass(frozen=True)
+class Held:
+    amount: Decimal
+    count: int
+
+
+def open_holds(team: Team | None = None) -> QuerySet[CreditEntry]:
+    """Holds not yet released, whenever they were taken: the renders still in progress."""
+    released = CreditEntry.objects.filter(job=OuterRef("job"), kind=K.RELEASE)
+    return _in_team(CreditEntry.objects.filter(kind=K.HOLD).filter(~Exists(released)), team)
+
+
+def held(team: Team | None = None) -> Held:
+    sums = open_holds(team).aggregate(amount=Sum("amount"), count=Count("pk"))
+    return Held(**_money_of(sums))
+
+
+@dataclass(frozen=True)
+class Failures:
+    count: int  # renders that ended failed this month
+    reported: int  # how many of them the provider reported a cost for
+    lost: Decimal  # what the provider says those cost us; the teams were not charged
+    estimated: Decimal  # what they were estimated at (and held for) when requested
+
+
+def failed_renders(month: Month, team: Team | None = None) -> Failures:
+    jobs = RenderJob.objects.filter(status=JobStatus.FAILED).alias(
+        ended=Coalesce("finished_at", "status_changed_at")
+    )
+    sums = _in_month(_in_team(jobs, team), month, "ended").aggregate(
+        count=Count("pk"),
+        reported=Count("cost"),
+        lost=Sum("cost"),
+        estimated=Sum("estimated_cost"),
+    )
+    return Failures(**_money_of(sums))
+
+
+# --- breakdowns -------------------------------------------------------------------------------
+
+# Each breakdown groups the month's spend (charges, refunds, adjustments) by a key and names
+# it with a label; `link` is the ledger filter that lists the rows behind a line.
+BREAKDOWNS: dict[str, dict[str, Any]] = {
+    "team": {"key": F("team__slug"), "label": F("team__name"), "link": "team"},
+    "user": {"key": REQUESTER, "label": REQUESTER, "link": "user"},
+    "avatar": {"key": F("job__avatar"), "label": F("job__avatar__name"), "link": None},
+    "provider": {"key": F("provider"), "label": F("provider"), "link": "provider"},
+}
+NO_LABEL = {
+    "team": "",
+    "user": "(nobody)",
+    "avatar": "(no render)",
+    "provider": "(none)",
+}
+
+
+def spend_by(dimension: str, month: Month, team: Team | None = None) -> QuerySet:
+    """Rows of {key, label, amount, entries}, biggest spend first."""
+    spec = BREAKDOWNS[dimension]
+    return (
+        _spent(month, team)
+        .annotate(key=spec["key"], label=spec["label"])
+        .values("key", "label")
+        .annotate(amount=Sum("amount"), entries=Count("pk"))
+        .order_by("-amount", "label")
+    )
+
+
+def spend_by_month(last: Month, team: Team | None = None, months: int = 12) -> list[dict]:
+    """Spend of each of `months` months ending with `last`, oldest first, empty months as 0."""
+    first = last.shifted(1 - months)
+    entries = CreditEntry.objects.filter(
+        kind__in=SPENT_KINDS, created_at__gte=first.start, created_at__lt=last.end
+    )
+    rows = (
+        _in_team(entries, team)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(amount=Sum("amount"), entries=Count("pk"))
+        .order_by("month")
+    )
+    found = {timezone.localtime(row["month"]).strftime("%Y-%m"): row for row in rows}
+    series = []
+    for offset in range(months):
+        month = first.shifted(offset)
+        row = found.get(month.label, {})
+        series.append(
+            {
+                "key": month.label,
+                "label": month.start.strftime("%b %Y"),
+                "amount": money(row.get("amount")),
+                "entries": row.get("entries", 0),
+            }
+        )
+    return series
+
+
+# --- listings ---------------------------------------------------------------------------------
+
+
+def ledger(
+    *,
+    team: Team | None = None,
+    month: Month | None = None,
+    kind: str = "",
+    provider: str = "",
+    user: str = "",
+) -> QuerySet[CreditEntry]:
+    """Ledger rows, newest first, each with `requester` (see REQUESTER)."""
+    entries = _in_month(_in_team(CreditEntry.objects.all(), team), month)
+    if kind:
+        entries = entries.filter(kind=kind)
+    if provider:
+        entries = entries.filter(provider=provider)
+    entries = entries.annotate(requester=REQUESTER)
+    if user:
+        entries = entries.filter(requester=user)
+    return entries.order_by("-created_at", "-pk")
+
+
+def reconciliation(*, team: Team | None = None, month: Month | None = None) -> QuerySet[RenderJob]:
+    """Renders whose provider-reported cost differs from their estimate by over 10 %."""
+    difference = ExpressionWrapper(F("cost") - F("estimated_cost"), output_field=MONEY)
+    # SQLite keeps decimals as floats, where 1.10 - 1.00 > 0.10; comparing whole
+    # ten-thousandths of a dollar keeps the 10 % boundary exact on every database.
+    gap = Round(Abs(difference) * 10000) * 100
+    allowed = Round(F("estimated_cost") * 10000) * TOLERANCE_PERCENT
+    jobs = RenderJob.objects.filter(cost__isnull=False, estimated_cost__isnull=False)
+    return (
+        _in_month(_in_team(jobs, team), month)
+        .annotate(difference=difference)
+        .alias(gap=gap, allowed=allowed)
+        .filter(gap__gt=F("allowed"))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def audit_log(
+    *, team: Team | None = None, month: Month | None = None, action: str = "", actor: str = ""
+) -> QuerySet[AuditEntry]:
+    entries = _in_month(_in_team(AuditEntry.objects.all(), team), month)
+    if action:
+        entries = entries.filter(action=action)
+    if actor:
+        entries = entries.filter(actor__username=actor)
+    return entries.order_by("-created_at", "-pk")
+
+
+# --- CSV rows ---------------------------------------------------------------------------------
+
+
+def text(value: object) -> str:
+    """A free-text cell that a spreadsheet will not run as a formula."""
+    value = "" if value is None else str(value)
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def timestamp(value: datetime.datetime | None) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
+def amount(value: Decimal | None) -> str:
+    return "" if value is None else str(money(value))
+
+
+SUMMARY_HEADER = ["month", "team", "user", "provider", "kind", "entries", "amount"]
+
+
+def summary(month: Month, team: Team | None = None) -> QuerySet:
+    """The month's ledger grouped by team × user × provider × kind."""
+    entries = _in_month(_in_team(CreditEntry.objects.all(), team), month)
+    return (
+        entries.annotate(team_slug=F("team__slug"), who=REQUESTER)
+        .values("team_slug", "who", "provider", "kind")
+        .annotate(entries=Count("pk"), amount=Sum("amount"))
+        .order_by("team_slug", "who", "provider", "kind")
+    )
+
+
+def summary_rows(month: Month, team: Team | None = None) -> Iterator[list[str]]:
+    """The ledger summary of `credits_report` and the overview's CSV, header first.
+
+    Detail lines, then TOTAL lines: one per kind over the month, then `net_spend`
+    (charges + refunds + adjustments), `rerender_charges`, `open_holds` (all holds not yet
+    released, whenever taken), `failed_render_cost` (the cost providers reported for renders
+    that failed this month; entries = failed renders) and `failed_render_estimates`.
+    """
+    yield SUMMARY_HEADER
+    for row in summary(month, team).iterator(chunk_size=CHUNK):
+        yield [
+            month.label,
+            row["team_slug"],
+            text(row["who"]),
+            row["provider"],
+            row["kind"],
+            str(row["entries"]),
+            amount(row["amount"]),
+        ]
+    by_kind = {
+        row["kind"]: row
+        for row in _in_month(_in_team(CreditEntry.objects.all(), team), month)
+        .values("kind")
+        .annotate(entries=Count("pk"), amount=Sum("amount"))
+        .order_by()
+    }
+    figures = totals(month, team)
+    holds = held(team)
+    failures = failed_renders(month, team)
+    lines: list[tuple[str, int, Decimal]] = [
+        (kind, by_kind.get(kind, {}).get("entries", 0), money(by_kind.get(kind, {}).get("amount")))
+        for kind in K.values
+    ]
+    lines += [
+        ("net_spend", figures.charges + figures.refunds + figures.adjustments, figures.net),
+        ("rerender_charges", figures.rerender_count, figures.rerenders),
+        ("open_holds", holds.count, holds.amount),
+        ("failed_render_cost", failures.count, failures.lost),
+        ("failed_render_estimates", failures.count, failures.estimated),
+    ]
+    scope = team.slug if team else "TOTAL"
+    for name, count, total in lines:
+        yield [month.label, scope, "", "", name, str(count), amount(total)]
+
+
+def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> Iterator[list[str]]:
+    yield [dimension, "label", "entries", "amount"]
+    if dimension == "month":
+        rows: Iterable[dict] = spend_by_month(month, team)
+    else:
+        rows = spend_by(dimension, month, team).iterator(chunk_size=CHUNK)
+    for row in rows:
+        key = "" if row["key"] is None else row["key"]
+        yield [text(key), text(row["label"]), str(row["entries"]), amount(row["amount"])]
+
+
+LEDGER_HEADER = ["time", "team", "kind", "amount", "provider", "job", "user", "requester", "reason"]
+
+
+def ledger_rows(entries: QuerySet[CreditEntry]) -> Iterator[list[str]]:
+    yield LEDGER_HEADER
+    columns = entries.values_list(
+        "created_at",
+        "team__slug",
+        "kind",
+        "amount",
+        "provider",
+        "job_id",
+        "user__username",
+        "requester",
+        "reason",
+    )
+    for when, team, kind, value, provider, job, user, requester, reason in columns.iterator(
+        chunk_size=CHUNK
+    ):
+        yield [
+            timestamp(when),
+            team,
+            kind,
+            amount(value),
+            provider,
+            str(job or ""),
+            text(user),
+            text(requester),
+            text(reason),
+        ]
+
+
+HOLDS_HEADER = ["held_at", "age_hours", "team", "job", "job_status", "provider", "user", "amount"]
+
+
+def hold_rows(holds: QuerySet[CreditEntry]) -> Iterator[list[str]]:
+    yield HOLDS_HEADER
+    now = timezone.now()
+    columns = holds.values_list(
+        "created_at", "team__slug", "job_id", "job__status", "provider", "user__username", "amount"
+    )
+    for when, team, job, status, provider, user, value in columns.iterator(chunk_size=CHUNK):
+        age = round((now - when).total_seconds() / 3600, 1)
+        yield [
+            timestamp(when),
+            str(age),
+            team,
+            str(job or ""),
+            status or "",
+            provider,
+            text(user),
+            amount(value),
+        ]
+
+
+RECONCILIATION_HEADER = [
+    "job",
+    "created_at",
+    "team",
+    "provider",
+    "status",
+    "estimated_cost",
+    "reported_cost",
+    "difference",
+    "percent",
+]
+
+
+def percent(difference: Decimal, estimate: Decimal) -> str:
+    if not estimate:
+        return ""
+    return str((difference * 100 / estimate).quantize(Decimal("0.1")))
+
+
+def reconciliation_rows(jobs: QuerySet[RenderJob]) -> Iterator[list[str]]:
+    yield RECONCILIATION_HEADER
+    columns = jobs.values_list(
+        "pk",
+        "created_at",
+        "team__slug",
+        "provider",
+        "status",
+        "estimated_cost",
+        "cost",
+        "difference",
+    )
+    for pk, when, team, provider, status, estimate, cost, difference in columns.iterator(
+        chunk_size=CHUNK
+    ):
+        yield [
+            str(pk),
+            timestamp(when),
+            team,
+            provider,
+            status,
+            amount(estimate),
+            amount(cost),
+            amount(difference),
+            percent(difference, estimate),
+        ]
+
+
+AUDIT_HEADER = ["time", "team", "action", "actor", "job", "amount", "detail"]
+
+
+def audit_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
+    yield AUDIT_HEADER
+    columns = entries.values_list(
+        "created_at", "team__slug", "action", "actor__username", "job_id", "amount", "detail"
+    )
+    for when, team, action, actor, job, value, detail in columns.iterator(chunk_size=CHUNK):
+        yield [
+            timestamp(when),
+            team,
+            action,
+            text(actor),
+            str(job or ""),
+            amount(value),
+            text(detail),
+        ]
