@@ -139,7 +139,11 @@ def settle(job_id: int, status: str) -> None:
         "provider": job.provider,
     }
     if K.HOLD in entries and K.RELEASE not in entries:
-        CreditEntry.objects.create(**common, kind=K.RELEASE, amount=-entries[K.HOLD].amount)
+        # A job that fell back to another provider releases the hold where it was placed.
+        hold = entries[K.HOLD]
+        CreditEntry.objects.create(
+            **(common | {"provider": hold.provider}), kind=K.RELEASE, amount=-hold.amount
+        )
     if status == JobStatus.SUCCEEDED and K.CHARGE not in entries:
         CreditEntry.objects.create(**common, kind=K.CHARGE, amount=charge_for(job))
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
@@ -180,7 +179,10 @@ class RenderRequestForm(forms.Form):
     video_prompt = forms.CharField(
         required=False, max_length=500, help_text=f"Empty means “{catalog.DEFAULT_VIDEO_PROMPT}”"
     )
-    provider = forms.ChoiceField()
+    provider = forms.ChoiceField(
+        required=False,
+        help_text="If it is unavailable, the render moves along the team's fallback list.",
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -192,9 +194,9 @@ class RenderRequestForm(forms.Form):
         self.fields["voice"].queryset = Voice.objects.filter(**usable)
         self.fields["audio_clip"].queryset = AudioClip.objects.filter(**usable)
         self.fields["provider"].choices = [
-            (name, providers.LABELS[name]) for name in providers.configured_providers()
+            ("", "The team's preferred provider"),
+            *((name, providers.LABELS[name]) for name in providers.configured_providers()),
         ]
-        self.fields["provider"].initial = settings.DEFAULT_PROVIDER
         self.user = user
 
     def clean_variables(self) -> dict[str, str]:

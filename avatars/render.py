@@ -26,11 +26,11 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from avatars import catalog, credits, fetch, review, scripts, video
+from avatars import catalog, credits, fetch, review, routing, scripts, video
 from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, JobEvent, JobStatus, RenderJob, Script, Team, Voice
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
-from avatars.providers import base, get_provider
+from avatars.providers import LABELS, base, get_provider
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def validate(request: RenderRequest) -> dict[str, str]:
         errors["avatar"] = problem
     if request.resolution not in catalog.RESOLUTIONS:
         errors["resolution"] = "Choose 720p or 1080p."
-    name = request.provider or settings.DEFAULT_PROVIDER
+    name = routing.chosen_provider(request.team, request.provider)
     try:
         provider = get_provider(name)
     except KeyError:
@@ -130,7 +130,7 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
     if request.script is not None:
         revision = request.script.revisions.order_by("-number").first()
         text = fill_variables(revision.text, request.variables)
-    provider = request.provider or settings.DEFAULT_PROVIDER
+    provider = routing.chosen_provider(request.team, request.provider)
     try:
         with transaction.atomic():
             job = RenderJob.objects.create(
@@ -187,6 +187,17 @@ def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
         _send_on_commit("submit_job", job.pk)
 
 
+def requested_message(job: RenderJob) -> str:
+    """What to tell the person who just asked for a render."""
+    if job.status == S.AWAITING_APPROVAL:
+        return (
+            f"Render #{job.pk} waits for an Editor's approval: at about "
+            f"{credits.dollars(job.estimated_cost)} it is over {job.team}'s threshold of "
+            f"{credits.dollars(job.team.approval_threshold)}."
+        )
+    return f"Render #{job.pk} is on its way."
+
+
 def fill_variables(text: str, values: dict[str, str]) -> str:
     return scripts.VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)).strip(), text)
 
@@ -199,7 +210,8 @@ def estimate(request: RenderRequest, text: str) -> Decimal:
         language=request.script.language if request.script else "en-US",
         audio_seconds=clip.duration_seconds if clip is not None else None,
     )
-    return credits.price(request.provider or settings.DEFAULT_PROVIDER, request.resolution, seconds)
+    provider = routing.chosen_provider(request.team, request.provider)
+    return credits.price(provider, request.resolution, seconds)
 
 
 def approve(job_id: int, user: AbstractBaseUser) -> bool:
@@ -398,7 +410,29 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
     if error.retryable:
         plural = "s" if attempts != 1 else ""
         error = type(error)(f"{error.message} We gave up after {attempts} attempt{plural}.")
-    _fail(job, error, label)
+    following = routing.next_provider(job, error)
+    if following is None:
+        _fail(job, error, label)
+    else:
+        _fall_back(job, following, error, label, detail)
+
+
+def _fall_back(
+    job: RenderJob, following: str, error: base.ProviderError, label: str, detail: dict[str, Any]
+) -> None:
+    """Send the job to the next provider of its team; the hold placed on request stays."""
+    if transition(
+        job.pk,
+        S.QUEUED,
+        allowed_from=[S.SUBMITTING],
+        actor=label,
+        message=f"{error.message} Moving the render to {LABELS[following]}, next in the team's "
+        "list of providers; its credit hold stays as it is.",
+        data={**detail, "fallback_from": job.provider, "fallback_to": following},
+        provider=following,
+        submit_attempts=0,
+    ):
+        _schedule(job.pk, "submit_job", 0)
 
 
 def retry_delay(error: base.ProviderError, attempt: int) -> float:
@@ -540,6 +574,8 @@ def record_callback(
         "task_id": state.task_id if state else "",
         "status": str(state.status) if state else "",
     }
+    if state and state.delivery_id:
+        data["delivery_id"] = state.delivery_id
     _event(
         job.pk,
         JobEvent.Kind.CALLBACK,
@@ -586,6 +622,9 @@ def store(job_id: int) -> None:
         except fetch.FetchFailed as error:
             _download_failed(job, error)
             return
+        except fetch.FetchGone as error:
+            _link_expired(job, error)
+            return
         except fetch.FetchRefused as error:
             _fail(job, f"The provider's video link was refused: {error}", "storage", "refused")
             return
@@ -608,6 +647,31 @@ def _download_failed(job: RenderJob, error: fetch.FetchFailed) -> None:
         job.pk, "storage", f"Could not download the video yet ({error}); next try in {delay:.0f} s."
     )
     _send("store_job", job.pk, delay=delay)
+
+
+def _link_expired(job: RenderJob, error: fetch.FetchGone) -> None:
+    """Ask the provider once for a fresh link to a finished video whose link has expired."""
+    expired = "The provider's link to the video expired before we could copy it"
+    if job.events.filter(kind=JobEvent.Kind.NOTE, data__fresh_link=True).exists():
+        message = f"{expired}, and so did the fresh link it gave. Render it again."
+        _fail(job, message, "storage", "expired")
+        return
+    try:
+        state = get_provider(job.provider).fetch(job.provider_task_id)
+    except base.ProviderError as problem:
+        if problem.retryable:
+            _download_failed(job, fetch.FetchFailed(f"{error} {problem.message}"))
+        else:
+            message = f"{expired}, and asking for a fresh link failed: {problem.message}"
+            _fail(job, message, "storage", "expired")
+        return
+    fresh = state.video_url if state.status == base.TaskStatus.SUCCEEDED else ""
+    if not fresh or fresh == job.result_url:
+        message = f"{expired}, and the provider has no fresh link to it. Render it again."
+        _fail(job, message, "storage", "expired")
+    elif RenderJob.objects.filter(pk=job.pk, status=S.STORING).update(result_url=fresh):
+        note(job.pk, "storage", f"{error} Copying from a fresh link.", fresh_link=True)
+        _send("store_job", job.pk)
 
 
 def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) -> None:
@@ -736,6 +800,7 @@ def _redrive(job_id: int, status: JobStatus) -> None:
             message="The submitting worker stopped; waiting for the provider to report "
             "the render before sending it again.",
             submitted_at=timezone.now(),
+            data={"code": base.NoAnswer.code},
         ):
             _schedule(job_id, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS)
     elif status in WAITING_FOR_PROVIDER:

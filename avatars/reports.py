@@ -25,7 +25,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Abs, Coalesce, Round, TruncMonth
+from django.db.models.functions import Abs, Coalesce, Round
 from django.utils import timezone
 
 from avatars.credits import CENT, SPENT_KINDS, ZERO, month_start
@@ -215,24 +215,22 @@ def spend_by_month(last: Month, team: Team | None = None, months: int = 12) -> l
     entries = CreditEntry.objects.filter(
         kind__in=SPENT_KINDS, created_at__gte=first.start, created_at__lt=last.end
     )
-    rows = (
-        _in_team(entries, team)
-        .annotate(month=TruncMonth("created_at"))
-        .values("month")
-        .annotate(amount=Sum("amount"), entries=Count("pk"))
-        .order_by("month")
+    # One pass with a filtered sum per month: truncating every row's date (which SQLite does
+    # in Python) is what made this the slowest part of the page on a large ledger.
+    periods = [first.shifted(offset) for offset in range(months)]
+    within = [Q(created_at__gte=m.start, created_at__lt=m.end) for m in periods]
+    sums = _in_team(entries, team).aggregate(
+        **{f"amount_{i}": Sum("amount", filter=q) for i, q in enumerate(within)},
+        **{f"entries_{i}": Count("pk", filter=q) for i, q in enumerate(within)},
     )
-    found = {timezone.localtime(row["month"]).strftime("%Y-%m"): row for row in rows}
     series = []
-    for offset in range(months):
-        month = first.shifted(offset)
-        row = found.get(month.label, {})
+    for i, month in enumerate(periods):
         series.append(
             {
                 "key": month.label,
                 "label": month.start.strftime("%b %Y"),
-                "amount": money(row.get("amount")),
-                "entries": row.get("entries", 0),
+                "amount": money(sums[f"amount_{i}"]),
+                "entries": sums[f"entries_{i}"],
             }
         )
     return series

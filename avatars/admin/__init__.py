@@ -1,1 +1,1 @@
-from . import assets, jobs, teams  # noqa: F401  (registers the model admins)
+from . import assets, jobs, providers, teams  # noqa: F401  (registers the model admins)

@@ -165,9 +165,16 @@ class RenderJobAdmin(TeamScopedAdmin):
             raise PermissionDenied
         form = RenderRequestForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
-            job = render.request_render(form.render_request())
-            self.message_user(request, f"Render #{job.pk} is queued.", messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:avatars_renderjob_change", args=[job.pk]))
+            try:
+                job = render.request_render(form.render_request())
+            except render.RenderRequestError as refused:
+                for field, message in refused.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                self.message_user(request, render.requested_message(job), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:avatars_renderjob_change", args=[job.pk])
+                )
         teams = list(form.fields["team"].queryset)
         if len(teams) == 1:
             form.fields["team"].initial = teams[0]
@@ -199,6 +206,8 @@ class RenderJobAdmin(TeamScopedAdmin):
                 and request.user.has_perm("avatars.retry_renderjob"),
                 "can_reconcile": not job.is_final
                 and request.user.has_perm("avatars.retry_renderjob"),
+                "can_approve": job.status == JobStatus.AWAITING_APPROVAL
+                and self._may_approve(request, job),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 

@@ -1,5 +1,7 @@
+import re
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -8,8 +10,46 @@ from django.utils.safestring import SafeString
 
 from avatars import access, credits
 from avatars.models import Team
+from avatars.providers import LABELS
 
 from .credits import record_budget_change
+
+
+class ProviderListField(forms.CharField):
+    """An ordered list of provider names, typed as "lumenfall, replicate"."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        names = [n for n in re.split(r"[\s,]+", super().to_python(value)) if n]
+        unknown = [n for n in names if n not in LABELS]
+        if unknown:
+            raise forms.ValidationError(
+                f"No provider is called {', '.join(unknown)}. Choose from {', '.join(LABELS)}."
+            )
+        if len(set(names)) != len(names):
+            raise forms.ValidationError("Name each provider once.")
+        return names
+
+
+class TeamForm(forms.ModelForm):
+    fallback_providers = ProviderListField(
+        required=False,
+        help_text="Where a render goes, in this order, when its provider is unavailable, "
+        f"separated by commas ({', '.join(LABELS)}). A request or account error never moves it.",
+    )
+
+    class Meta:
+        model = Team
+        fields = ["preferred_provider", "fallback_providers"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        preferred = cleaned.get("preferred_provider")
+        if preferred and preferred in (cleaned.get("fallback_providers") or []):
+            self.add_error("fallback_providers", "The preferred provider is tried first anyway.")
+        return cleaned
 
 
 @admin.register(Team)
@@ -18,7 +58,17 @@ class TeamAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
-    fields = ["name", "slug", "monthly_budget", "approval_threshold", "this_month", "members"]
+    form = TeamForm
+    fields = [
+        "name",
+        "slug",
+        "monthly_budget",
+        "approval_threshold",
+        "this_month",
+        "preferred_provider",
+        "fallback_providers",
+        "members",
+    ]
     readonly_fields = ["this_month"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

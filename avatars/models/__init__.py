@@ -9,7 +9,8 @@ from .assets import (
     Voice,
 )
 from .credits import AppendOnly, AuditEntry, CreditEntry
-from .jobs import JobEvent, JobStatus, RenderJob, ReviewStatus
+from .jobs import JobEvent, JobStatus, RenderJob, ReviewStatus, WebhookDelivery
+from .providers import ProviderCall
 from .review import JobComment, Notification, ShareLink
 from .teams import Team
 
@@ -25,6 +26,7 @@ __all__ = [
     "JobEvent",
     "JobStatus",
     "Notification",
+    "ProviderCall",
     "RenderJob",
     "ReviewStatus",
     "Script",
@@ -33,4 +35,5 @@ __all__ = [
     "Tag",
     "Team",
     "Voice",
+    "WebhookDelivery",
 ]

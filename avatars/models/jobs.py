@@ -174,3 +174,23 @@ class JobEvent(models.Model):
         if self.kind == self.Kind.STATUS:
             return f"{self.from_status or '·'} → {self.to_status}"
         return self.get_kind_display()
+
+
+class WebhookDelivery(models.Model):
+    """A signed delivery already handled: its webhook-id is the idempotency key, so the
+    provider's retries and anyone replaying a captured delivery change nothing."""
+
+    job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=20)
+    delivery_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "delivery_id"], name="webhook_delivery_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} delivery {self.delivery_id}"

@@ -4,6 +4,12 @@ from django.conf import settings
 from django.db import models
 
 
+def provider_choices() -> list[tuple[str, str]]:
+    from avatars.providers import LABELS
+
+    return list(LABELS.items())
+
+
 class Team(models.Model):
     """A workspace: its members see and spend within it, and nowhere else."""
 
@@ -25,6 +31,18 @@ class Team(models.Model):
         blank=True,
         default=Decimal("5.00"),
         help_text="Renders estimated above this wait for an Editor's approval. Empty: never.",
+    )
+    preferred_provider = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=provider_choices,
+        help_text="Where the team's renders go unless the request names a provider. "
+        "Empty: the site's default.",
+    )
+    fallback_providers = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Where a render goes, in this order, when its provider is unavailable.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -8,15 +8,39 @@ from django.dispatch import receiver
 
 from .base import Provider
 from .crun import CrunProvider
+from .health import Monitored
+from .lumenfall import LumenfallProvider
+from .replicate import ReplicateProvider
 from .sandbox import SandboxProvider
 
-LABELS = {"crun": "Crun", "sandbox": "Sandbox (free offline draft)"}
+LABELS = {
+    "crun": "Crun",
+    "lumenfall": "Lumenfall",
+    "replicate": "Replicate",
+    "sandbox": "Sandbox (free offline draft)",
+}
 
 
 @cache
 def get_provider(name: str) -> Provider:
+    return Monitored(_build(name))
+
+
+def _build(name: str) -> Provider:
     if name == "crun":
         return CrunProvider(settings.CRUN_BASE_URL, settings.CRUN_API_KEY)
+    if name == "lumenfall":
+        return LumenfallProvider(
+            settings.LUMENFALL_BASE_URL,
+            settings.LUMENFALL_API_KEY,
+            settings.LUMENFALL_WEBHOOK_SECRET,
+        )
+    if name == "replicate":
+        return ReplicateProvider(
+            settings.REPLICATE_BASE_URL,
+            settings.REPLICATE_API_TOKEN,
+            settings.REPLICATE_WEBHOOK_SECRET,
+        )
     if name == "sandbox":
         return SandboxProvider(settings.SANDBOX_BASE_URL, "sandbox")
     raise KeyError(f"No provider is called {name!r}.")
@@ -28,5 +52,5 @@ def configured_providers() -> list[str]:
 
 @receiver(setting_changed)
 def _rebuild_on_settings_change(setting: str, **kwargs: object) -> None:
-    if setting.startswith(("CRUN_", "SANDBOX_", "PUBLIC_BASE_URL")):
+    if setting.startswith(("CRUN_", "LUMENFALL_", "REPLICATE_", "SANDBOX_", "PUBLIC_BASE_URL")):
         get_provider.cache_clear()

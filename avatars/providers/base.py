@@ -47,6 +47,8 @@ class TaskState:
     duration_seconds: float | None = None
     error_code: str = ""
     error_message: str = ""
+    # The webhook-id of the signed delivery that reported this state: its idempotency key.
+    delivery_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class ProviderError(Exception):
     # A second submit could start a second paid render: only errors where the provider surely
     # did not start one may be retried by submitting again.
     safe_to_resubmit: ClassVar[bool] = False
+    # The provider said it cannot take the render now (and so surely started none): once
+    # the retries are spent the job may move to the next provider in its team's list.
+    falls_back: ClassVar[bool] = False
 
     def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
         super().__init__(message)
@@ -103,6 +108,7 @@ class RateLimited(ProviderError):
     code = "rate_limited"
     retryable = True
     safe_to_resubmit = True
+    falls_back = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -113,6 +119,7 @@ class Unavailable(ProviderError):
     code = "unavailable"
     retryable = True
     safe_to_resubmit = True
+    falls_back = True
 
 
 class NoAnswer(Unavailable):
@@ -120,6 +127,14 @@ class NoAnswer(Unavailable):
 
     code = "no_answer"
     safe_to_resubmit = False
+    falls_back = False
+
+
+class IdempotentNoAnswer(NoAnswer):
+    """No answer to a create that carried an idempotency key: sending it again returns the
+    render it may have started, never a second one. Another provider would still be a second."""
+
+    safe_to_resubmit = True
 
 
 class GenerationFailed(ProviderError):
@@ -128,6 +143,7 @@ class GenerationFailed(ProviderError):
 
 class FeatureDisabled(ProviderError):
     code = "feature_disabled"
+    falls_back = True
 
 
 class ProtocolError(ProviderError):
@@ -140,6 +156,10 @@ class ProtocolError(ProviderError):
 
 class CallbackRejected(Exception):
     """A callback body that cannot be believed or understood."""
+
+
+class SignatureRejected(CallbackRejected):
+    """A callback whose signature is missing, wrong or too old: nobody we trust sent it."""
 
 
 class Provider(Protocol):
@@ -160,3 +180,6 @@ class Provider(Protocol):
 
     def cancel(self, task_id: str) -> None:
         """Ask the provider to stop (a no-op where the provider cannot)."""
+
+    def check_connection(self) -> str:
+        """Make a free call that proves the key works; say what it showed, for an admin."""

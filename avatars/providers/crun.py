@@ -8,14 +8,11 @@ from typing import Any
 
 import httpx
 
-from avatars.httputil import retry_after_seconds
-
-from . import base
+from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
 MODEL = "prunaai/p-video-avatar"
-TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
-DEFAULT_RETRY_AFTER = 10.0
+TIMEOUT = http.TIMEOUT
 
 _STATUSES = {
     "pending": TaskStatus.PENDING,
@@ -93,6 +90,9 @@ class CrunProvider:
         data = self._call("GET", "/api/v1/client/account/balance")
         return base.money(data.get("balance") if isinstance(data, dict) else None) or Decimal(0)
 
+    def check_connection(self) -> str:
+        return f"{self.who} answered; the account balance is {self.balance()} credits."
+
     def task_state(self, data: Any) -> TaskState:
         if not isinstance(data, dict) or not isinstance(data.get("task_id"), str):
             raise base.ProtocolError(
@@ -112,7 +112,7 @@ class CrunProvider:
         if status == TaskStatus.FAILED:
             error_code = base.GenerationFailed.code
             error_message = (
-                f"{self.who} could not generate this video.{_said(self, result.get('message'))}"
+                f"{self.who} could not generate this video.{http.said(self, result.get('message'))}"
             )
         elif status == TaskStatus.SUCCEEDED and not video_url:
             raise base.ProtocolError(
@@ -124,34 +124,22 @@ class CrunProvider:
             status=status,
             video_url=video_url,
             cost=base.money(data.get("credits")),
-            duration_seconds=_float(data.get("duration_s")),
+            duration_seconds=http.number(data.get("duration_s")),
             error_code=error_code,
             error_message=error_message,
         )
 
     def _call(self, method: str, path: str, *, creates: bool = False, **kwargs: Any) -> Any:
-        try:
-            response = self.client.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise base.Unavailable(f"{self.who} could not be reached.", detail=str(exc)) from None
-        except httpx.TimeoutException as exc:
-            error = base.NoAnswer if creates else base.Unavailable
-            raise error(f"{self.who} did not answer in time.", detail=str(exc)) from None
-        except httpx.HTTPError as exc:
-            error = base.NoAnswer if creates else base.Unavailable
-            raise error(f"The connection to {self.who} broke off.", detail=str(exc)) from None
-        try:
-            document = response.json()
-        except (ValueError, RecursionError):
-            document = None
+        response = http.send(self, self.client, method, path, creates=creates, **kwargs)
+        document = http.json_body(response)
         code = response.status_code
         message = ""
         if isinstance(document, dict):
             message = str(document.get("message") or "")
             if code == 200 and document.get("code") not in (None, 200, "200"):
-                code = _int(document.get("code"), default=500)
+                code = http.whole(document.get("code"), default=500)
         if code != 200:
-            raise _error(self, code, message, response)
+            raise http.error_for(self, code, message, response)
         if not isinstance(document, dict) or "data" not in document:
             raise base.ProtocolError(
                 f"{self.who} answered with something that is not its documented JSON.",
@@ -159,67 +147,3 @@ class CrunProvider:
                 detail=response.text[:300],
             )
         return document["data"]
-
-
-def _said(provider: CrunProvider, message: object) -> str:
-    return f" {provider.who} said: “{message}”." if message else ""
-
-
-def _error(
-    provider: CrunProvider, code: int, message: str, response: httpx.Response
-) -> base.ProviderError:
-    who, said = provider.who, _said(provider, message)
-    kwargs = {"status": code, "detail": response.text[:300]}
-    if code == 401:
-        return base.AuthError(
-            f"{who} refused our API key. An administrator needs to check it.{said}", **kwargs
-        )
-    if code == 403:
-        return base.AuthError(
-            f"{who} says our API key is disabled. An administrator needs to check it.{said}",
-            **kwargs,
-        )
-    if code == 402:
-        return base.InsufficientCredits(
-            f"The {provider.account} account has run out of credits. An administrator needs to top "
-            f"it up; this render was not charged.{said}",
-            **kwargs,
-        )
-    if code == 404:
-        return base.NotFound(f"{who} does not know this render.{said}", **kwargs)
-    if code in (400, 422):
-        return base.InvalidRequest(f"{who} refused the request as invalid.{said}", **kwargs)
-    if code == 429:
-        return base.RateLimited(
-            f"{who} is limiting how fast we send renders.",
-            retry_after=retry_after_seconds(response.headers.get("Retry-After"))
-            or DEFAULT_RETRY_AFTER,
-            **kwargs,
-        )
-    if code == 455:
-        return base.Unavailable(f"{who} is down for maintenance.", **kwargs)
-    if code == 501:
-        return base.GenerationFailed(f"{who} could not generate this video.{said}", **kwargs)
-    if code == 505:
-        return base.FeatureDisabled(
-            f"This model is switched off on the {provider.account} account. An administrator "
-            f"needs to enable it.{said}",
-            **kwargs,
-        )
-    if code >= 500:
-        return base.Unavailable(f"{who} had a server error.", **kwargs)
-    return base.InvalidRequest(f"{who} refused the request (HTTP {code}).{said}", **kwargs)
-
-
-def _float(value: object) -> float | None:
-    try:
-        return float(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _int(value: object, default: int) -> int:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return default

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,7 +58,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+    job = get_object_or_404(jobs_for(request.user), pk=pk)
+    # Auditors see every team's jobs but take part in none of their conversations.
+    if not access.member_teams(request.user).filter(pk=job.team_id).exists():
+        raise PermissionDenied
     try:
         review.add_comment(job, request.user, request.POST.get("body", ""))
     except review.ReviewError as refused:
@@ -66,7 +70,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required("avatars.add_renderjob", raise_exception=True)
+@permission_required(("avatars.add_renderjob", "avatars.retry_renderjob"), raise_exception=True)
 def rerender(request: HttpRequest, pk: int) -> HttpResponse:
     """A new version of a video with any input changed; its cost shows before it is sent."""
     job = _job(request, pk)
@@ -83,6 +87,8 @@ def rerender(request: HttpRequest, pk: int) -> HttpResponse:
         "provider": job.provider,
     }
     form = RenderRequestForm(request.POST or None, user=request.user, initial=initial)
+    # A version stays in the team of the video it re-renders, so its history stays visible.
+    form.fields["team"].queryset = form.fields["team"].queryset.filter(pk=job.team_id)
     if request.method == "POST" and form.is_valid():
         try:
             new = rendering.request_render(form.render_request(), parent=job)

@@ -128,9 +128,10 @@ def script_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def speech_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The script spoken offline by espeak-ng, for when the provider offers no preview."""
     script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
+    voice_id = request.GET.get("voice", "")
     voice = (
         access.scope_to_user(Voice.objects.all(), request.user)
-        .filter(pk=request.GET.get("voice") or None)
+        .filter(pk=int(voice_id) if voice_id.isdigit() else None)
         .first()
     )
     values = {name: request.GET.get(name, name.replace("_", " ")) for name in script.variables}
@@ -158,7 +159,7 @@ def new_render(request: HttpRequest) -> HttpResponse:
             for field, message in refused.errors.items():
                 form.add_error(field if field in form.fields else None, message)
         else:
-            messages.success(request, f"Render #{job.pk} is on its way.")
+            messages.success(request, rendering.requested_message(job))
             return redirect("studio:job", pk=job.pk)
     context = {
         "section": "new",
@@ -232,7 +233,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "share_links": job.share_links.all() if user.has_perm("avatars.review_renderjob") else [],
         "can": {
             "cancel": member and not job.is_final and user.has_perm("avatars.cancel_renderjob"),
-            "rerender": member and job.is_final and user.has_perm("avatars.add_renderjob"),
+            "rerender": member
+            and job.is_final
+            and user.has_perms(["avatars.add_renderjob", "avatars.retry_renderjob"]),
             "approve": member
             and job.status == JobStatus.AWAITING_APPROVAL
             and user.has_perm("avatars.approve_renderjob")

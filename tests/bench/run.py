@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +34,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1000, help="jobs through the pipeline")
     parser.add_argument("--result-mb", type=int, default=500, help="size of the big result (MB)")
+    parser.add_argument(
+        "--ledger-rows", type=int, default=1_000_000, help="rows of the ledger benchmark (0: skip)"
+    )
+    parser.add_argument(
+        "--list-jobs", type=int, default=10_000, help="jobs of the list-page benchmark (0: skip)"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -52,6 +59,10 @@ def main() -> None:
         pipeline = _pipeline(fake, args.jobs)
         memory = _memory(fake, scratch, video, args.result_mb * 1_000_000)
         _print_tables(pipeline, memory, len(video))
+        if args.ledger_rows:
+            _ledger(args.ledger_rows)
+        if args.list_jobs:
+            _lists(args.list_jobs)
         print(f"\nload average at end: {_load()}")
     finally:
         fake.stop()
@@ -124,6 +135,20 @@ def _memory(fake: FakeCrun, scratch: Path, video: bytes, size: int) -> dict:
         results[kind] = bench.measure_in_child(kind, str(bench.storing_job(request, url)))
     big.unlink()
     return results
+
+
+def _ledger(rows: int) -> None:
+    """The credit reports over a big ledger: bench_ledger.py, with a database of its own."""
+    print("\n3. Credit reports (tests/bench/bench_ledger.py)", flush=True)
+    command = [sys.executable, "-m", "tests.bench.bench_ledger", "--rows", str(rows)]
+    subprocess.run(command, cwd=ROOT, check=True)
+
+
+def _lists(jobs: int) -> None:
+    """The studio and review list pages over many jobs: bench_lists.py, with its own database."""
+    print("\n4. List pages (tests/bench/bench_lists.py)", flush=True)
+    command = [sys.executable, "-m", "tests.bench.bench_lists", "--jobs", str(jobs)]
+    subprocess.run(command, cwd=ROOT, check=True)
 
 
 def _print_tables(pipeline: dict, memory: dict, video_bytes: int) -> None:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from avatars import render
 from avatars.models import AudioClip, Avatar, RenderJob, Script, Team, Voice
+from avatars.providers import LABELS
 from avatars.worker import start_embedded_worker
 
 
@@ -28,7 +29,12 @@ class Command(BaseCommand):
             metavar="NAME=VALUE",
             help="a {{variable}} of the script; repeat for each",
         )
-        parser.add_argument("--provider", default=settings.DEFAULT_PROVIDER)
+        parser.add_argument(
+            "--provider",
+            default="",
+            help=f"{', '.join(LABELS)} (default: the team's preferred provider, else "
+            f"{settings.DEFAULT_PROVIDER})",
+        )
         parser.add_argument("--resolution", default="720p", choices=["720p", "1080p"])
         parser.add_argument("--seed", type=int)
         parser.add_argument("--team", help="team slug (needed when there are several)")

@@ -1,0 +1,64 @@
+"""Provider health: configured or not, how the last hour's calls went, and a free test call."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from avatars.models import ProviderCall
+from avatars.providers import LABELS, base, get_provider, health
+
+
+@admin.register(ProviderCall)
+class ProviderHealthAdmin(admin.ModelAdmin):
+    """One row per provider instead of a list of calls; nobody edits the call log."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("check/<str:name>/", view(self.check_view), name="avatars_providercall_check"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Provider health",
+            "opts": self.model._meta,
+            "rows": health.health(LABELS, lambda name: get_provider(name).configured),
+            "can_check": request.user.is_superuser,
+        }
+        return TemplateResponse(request, "admin/avatars/provider_health.html", context)
+
+    def check_view(self, request: HttpRequest, name: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        if name not in LABELS:
+            raise Http404("No such provider.")
+        provider, label = get_provider(name), LABELS[name]
+        if not provider.configured:
+            self.message_user(
+                request, f"{label} is not configured: it has no API key.", messages.WARNING
+            )
+        else:
+            try:
+                self.message_user(request, provider.check_connection(), messages.SUCCESS)
+            except base.ProviderError as error:
+                self.message_user(request, f"{label}: {error.message}", messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:avatars_providercall_changelist"))

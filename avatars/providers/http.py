@@ -1,0 +1,137 @@
+"""What the HTTP provider clients share: the network failing, and HTTP codes, as typed errors."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import httpx
+
+from avatars.httputil import retry_after_seconds
+
+from . import base
+
+TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+DEFAULT_RETRY_AFTER = 10.0
+
+
+class Named(Protocol):
+    # How messages for people name the provider and its account.
+    who: str
+    account: str
+
+
+def send(
+    provider: Named,
+    client: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    creates: bool = False,
+    idempotent: bool = False,
+    **kwargs: Any,
+) -> httpx.Response:
+    """One request; a network failure becomes a typed error.
+
+    A create that went out but got no answer may have started a render: NoAnswer, unless the
+    create carried an idempotency key (`idempotent`), which makes sending it again harmless.
+    """
+    unanswered = (base.IdempotentNoAnswer if idempotent else base.NoAnswer) if creates else None
+    who = provider.who
+    try:
+        return client.request(method, path, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise base.Unavailable(f"{who} could not be reached.", detail=str(exc)) from None
+    except httpx.TimeoutException as exc:
+        error = unanswered or base.Unavailable
+        raise error(f"{who} did not answer in time.", detail=str(exc)) from None
+    except httpx.HTTPError as exc:
+        error = unanswered or base.Unavailable
+        raise error(f"The connection to {who} broke off.", detail=str(exc)) from None
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The answer's JSON, or None when it is not JSON at all."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+def said(provider: Named, message: object) -> str:
+    return f" {provider.who} said: “{message}”." if message else ""
+
+
+def error_for(
+    provider: Named,
+    code: int,
+    message: str,
+    response: httpx.Response,
+    *,
+    retry_hint: float | None = None,
+) -> base.ProviderError:
+    """The typed error for an HTTP (or JSON) error code, in words for the people waiting.
+
+    A 429's delay is its Retry-After header, else `retry_hint` (read from the body by the
+    caller), else a default.
+    """
+    who, quoted = provider.who, said(provider, message)
+    kwargs: dict[str, Any] = {"status": code, "detail": response.text[:300]}
+    if code == 401:
+        return base.AuthError(
+            f"{who} refused our API key. An administrator needs to check it.{quoted}", **kwargs
+        )
+    if code == 403:
+        return base.AuthError(
+            f"{who} says our API key is disabled. An administrator needs to check it.{quoted}",
+            **kwargs,
+        )
+    if code == 402:
+        return base.InsufficientCredits(
+            f"The {provider.account} account has run out of credits. An administrator needs to "
+            f"top it up; this render was not charged.{quoted}",
+            **kwargs,
+        )
+    if code == 404:
+        return base.NotFound(f"{who} does not know this render.{quoted}", **kwargs)
+    if code in (400, 422):
+        return base.InvalidRequest(f"{who} refused the request as invalid.{quoted}", **kwargs)
+    if code == 429:
+        header = retry_after_seconds(response.headers.get("Retry-After"))
+        return base.RateLimited(
+            f"{who} is limiting how fast we send renders.",
+            retry_after=header if header is not None else (retry_hint or DEFAULT_RETRY_AFTER),
+            **kwargs,
+        )
+    if code == 455:
+        return base.Unavailable(f"{who} is down for maintenance.", **kwargs)
+    if code == 501:
+        return base.GenerationFailed(f"{who} could not generate this video.{quoted}", **kwargs)
+    if code == 505:
+        return model_unavailable(provider, message, status=code, detail=kwargs["detail"])
+    if code >= 500:
+        return base.Unavailable(f"{who} had a server error.{quoted}", **kwargs)
+    return base.InvalidRequest(f"{who} refused the request (HTTP {code}).{quoted}", **kwargs)
+
+
+def model_unavailable(provider: Named, message: str, **kwargs: Any) -> base.FeatureDisabled:
+    return base.FeatureDisabled(
+        f"This model is switched off on the {provider.account} account. An administrator "
+        f"needs to enable it.{said(provider, message)}",
+        **kwargs,
+    )
+
+
+def number(value: object) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def whole(value: object, default: int) -> int:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
