@@ -41,7 +41,7 @@ def test_a_marketer_renders_from_the_admin_and_plays_the_video(
     page.get_by_label("Variables").fill("name=Ada")
     shoot(page, "request")
     page.get_by_role("button", name="Render").click()
-    expect(page.locator(".messagelist")).to_contain_text("is queued")
+    expect(page.locator(".messagelist")).to_contain_text("is on its way")
     shoot(page, "queued")
 
     # The page refreshes by itself until the video is there.
