@@ -48,10 +48,6 @@ def works_in_one_team(user: User) -> bool:
     return cached <= 1
 
 
-def visible_teams(user: User) -> QuerySet[Team]:
-    return Team.objects.all() if sees_all_teams(user) else member_teams(user)
-
-
 def scope_to_user(queryset: QuerySet[M], user: User, team_path: str = "team") -> QuerySet[M]:
     """Only the rows of teams the user can see."""
     if sees_all_teams(user):

@@ -136,10 +136,6 @@ class RenderJob(models.Model):
         return self.status in FINAL_STATUSES
 
     @property
-    def uses_audio(self) -> bool:
-        return self.audio_clip_id is not None
-
-    @property
     def lineage_id(self) -> int:
         return self.root_id or self.pk
 
