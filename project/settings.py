@@ -120,6 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": os.path.join(tempfile.gettempdir(), f"avatar-studio-test-{os.getpid()}.sqlite3")
     }
+else:
+    # One test database per run, so that two runs against one server never share it.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -226,6 +229,12 @@ DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 DEFAULT_PROVIDER = env("DEFAULT_PROVIDER", "sandbox")
 CRUN_API_KEY = secret("CRUN_API_KEY")
 CRUN_BASE_URL = env("CRUN_BASE_URL", "https://api.crun.ai")
+LUMENFALL_API_KEY = secret("LUMENFALL_API_KEY")
+LUMENFALL_BASE_URL = env("LUMENFALL_BASE_URL", "https://api.lumenfall.ai/v1")
+LUMENFALL_WEBHOOK_SECRET = secret("LUMENFALL_WEBHOOK_SECRET")
+REPLICATE_API_TOKEN = secret("REPLICATE_API_TOKEN")
+REPLICATE_BASE_URL = env("REPLICATE_BASE_URL", "https://api.replicate.com/v1")
+REPLICATE_WEBHOOK_SECRET = secret("REPLICATE_WEBHOOK_SECRET")
 SANDBOX_ENABLED = envbool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox").rstrip("/")
 SANDBOX_ROOT = Path(env("SANDBOX_ROOT", str(BASE_DIR / "sandbox-results")))

@@ -178,7 +178,7 @@ def wait_for(
     raise AssertionError(f"job {job.pk} is still {job.status} after {timeout} s:\n{timeline}")
 
 
-def request_speech(assets, team, **options) -> RenderJob:
+def request_speech(assets, team, provider: str = "sandbox", **options) -> RenderJob:
     """Queue a script render of a consented avatar, like a marketer would."""
     from django.utils import timezone
 
@@ -198,7 +198,7 @@ def request_speech(assets, team, **options) -> RenderJob:
         script=script,
         voice=voice,
         variables={"name": "Ada"},
-        provider="sandbox",
+        provider=provider,
         **options,
     )
     return render.request_render(request)

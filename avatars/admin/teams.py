@@ -54,7 +54,7 @@ class TeamForm(forms.ModelForm):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "monthly_budget", "member_count"]
+    list_display = ["name", "slug", "monthly_budget", "preferred_provider", "member_count"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]

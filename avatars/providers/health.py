@@ -41,6 +41,7 @@ class Monitored:
         return self.provider.parse_callback(body, headers)
 
     def _record(self, operation: str, call: Callable[..., T], *args: Any) -> T:
+        # Imported here: the models import the provider names (Team's choices) from this package.
         from avatars.models import ProviderCall
 
         try:

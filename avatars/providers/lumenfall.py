@@ -131,10 +131,11 @@ class LumenfallProvider:
                 f"{self.who}'s answer about the video did not match its documented form.",
                 detail=repr(data)[:300],
             )
-        status = _STATUSES.get(data.get("status"))  # type: ignore[arg-type]
+        raw = data.get("status")
+        status = _STATUSES.get(raw) if isinstance(raw, str) else None
         if status is None:
             raise base.ProtocolError(
-                f"{self.who} reported an unknown video status {data.get('status')!r}.",
+                f"{self.who} reported an unknown video status {raw!r}.",
                 detail=repr(data)[:300],
             )
         output = data.get("output") if isinstance(data.get("output"), dict) else {}
@@ -167,6 +168,13 @@ class LumenfallProvider:
             self, self.client, method, path, creates=creates, idempotent=creates, **kwargs
         )
         document = http.json_body(response)
+        if creates and response.status_code == 409:
+            # The draft standard's answer while an earlier create with this key is in flight.
+            raise base.IdempotentNoAnswer(
+                f"{self.who} is still working on our earlier request for this render.",
+                status=409,
+                detail=response.text[:300],
+            )
         if response.status_code >= 400:
             error = document.get("error") if isinstance(document, dict) else None
             error = error if isinstance(error, dict) else {}

@@ -1,0 +1,301 @@
+"""What the fake providers share: an HTTP server on 127.0.0.1, a render thread, signed webhooks.
+
+A fake plays a remote provider over real HTTP and knows nothing of our database. Its
+`Behaviour` makes it misbehave on demand: any error code on create or status (a number of
+times or always), 429 with or without Retry-After, slowness, failed or odd endings, webhooks
+duplicated, late, unsigned or signed wrongly, and result links that have already expired.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from avatars.providers import webhooks
+from tests.files import mp4_bytes
+
+Answer = tuple[int, Any, dict[str, str]]
+VIDEO = mp4_bytes()
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    body: Any  # the JSON, else the raw bytes
+
+
+@dataclass
+class Behaviour:
+    """How a fake behaves; the default is a well-behaved provider."""
+
+    create_error: int | None = None  # answer creates with this HTTP status…
+    create_error_times: int | None = None  # …this many times (None: always)
+    fetch_error: int | None = None
+    fetch_error_times: int | None = None
+    retry_after: float | None = 1.0  # the Retry-After header sent with 429 (None: no header)
+    create_delay: float = 0.0  # seconds before a create answers (it still starts the render)…
+    create_delay_times: int | None = None  # …for this many creates (None: all)
+    render_delay: float = 0.0  # seconds a render takes
+    fail_generation: bool = False  # the render ends failed, with an error message
+    end_status: str | None = None  # end in this status of the provider's instead
+    send_webhook: bool = True
+    webhook_copies: int = 1  # deliveries of the final webhook…
+    webhook_same_id: bool = True  # …as retries of one message (one webhook-id) or distinct ones
+    webhook_delay: float = 0.0
+    signature: str = "good"  # good, bad (another secret), missing, stale or future
+    expired_links: int = 0  # this many of the first result links handed out are already dead
+    result_bytes: bytes = VIDEO
+
+
+@dataclass
+class Task:
+    id: str
+    payload: dict[str, Any]
+    webhook_url: str
+    status: str
+    created_at: int
+    error: str = ""
+    links_issued: int = 0
+
+
+class FakeProvider:
+    """Subclasses route requests (`answer`) and describe tasks in their provider's JSON."""
+
+    api_key = ""
+    created_status = ""
+    running_status = ""
+    success_status = ""
+    failed_status = ""
+    canceled_status = ""
+    gone_status = 404
+
+    def __init__(self, webhook_secret: str) -> None:
+        self.webhook_secret = webhook_secret
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._stopped = threading.Event()
+        self.reset()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def reset(self, **behaviour: Any) -> None:
+        with self._lock:
+            self.behaviour = Behaviour(**behaviour)
+            self.tasks: dict[str, Task] = {}
+            self.calls: Counter[str] = Counter()
+            self.requests: list[Request] = []
+            self.webhooks_sent: list[dict[str, str]] = []
+            self._errors: Counter[str] = Counter()
+
+    def configure(self, **changes: Any) -> None:
+        with self._lock:
+            self.behaviour = replace(self.behaviour, **changes)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FakeProvider:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    # --- what subclasses provide ---------------------------------------------------------
+
+    def answer(self, request: Request) -> Answer:
+        raise NotImplementedError
+
+    def describe(self, task: Task, *, link: str | None = None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def error(self, status: int) -> Answer:
+        raise NotImplementedError
+
+    def webhook_body(self, task: Task) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # --- helpers for subclasses ----------------------------------------------------------
+
+    def authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.api_key}"
+
+    def scripted_error(self, call: str) -> Answer | None:
+        behaviour = self.behaviour
+        code = getattr(behaviour, f"{call}_error")
+        times = getattr(behaviour, f"{call}_error_times")
+        if code is None:
+            return None
+        with self._lock:
+            if times is not None and self._errors[call] >= times:
+                return None
+            self._errors[call] += 1
+        status, body, headers = self.error(code)
+        if code == 429 and behaviour.retry_after is not None:
+            headers = {**headers, "Retry-After": f"{behaviour.retry_after:g}"}
+        return status, body, headers
+
+    def slow_create(self) -> None:
+        behaviour = self.behaviour
+        with self._lock:
+            slowed = self._errors["slow_create"]
+            self._errors["slow_create"] += 1
+        if behaviour.create_delay_times is None or slowed < behaviour.create_delay_times:
+            time.sleep(behaviour.create_delay)
+
+    def start_task(self, prefix: str, payload: dict[str, Any], webhook_url: str) -> Task:
+        with self._lock:
+            task = Task(
+                id=f"{prefix}{next(self._ids):06d}",
+                payload=payload,
+                webhook_url=webhook_url,
+                status=self.created_status,
+                created_at=int(time.time()),
+            )
+            self.tasks[task.id] = task
+        threading.Thread(target=self._render, args=(task,), daemon=True).start()
+        return task
+
+    def link(self, task: Task) -> str:
+        """A result link; the first `expired_links` handed out are already dead."""
+        with self._lock:
+            task.links_issued += 1
+            number = task.links_issued
+        return f"{self.url}/files/{task.id}.mp4?token={number}"
+
+    def serve_file(self, path: str, query: dict[str, str]) -> Answer:
+        task = self.tasks.get(path.removeprefix("/files/").removesuffix(".mp4"))
+        token = query.get("token", "")
+        dead = not token.isdigit() or int(token) <= self.behaviour.expired_links
+        if task is None or task.status != self.success_status or dead:
+            return self.gone_status, b"<Error>Request has expired</Error>", {}
+        return 200, self.behaviour.result_bytes, {"Content-Type": "video/mp4"}
+
+    def cancel_task(self, task: Task) -> None:
+        with self._lock:
+            if task.status in (self.created_status, self.running_status):
+                task.status = self.canceled_status
+
+    # --- the "GPU" and the webhooks ------------------------------------------------------
+
+    def _render(self, task: Task) -> None:
+        behaviour = self.behaviour
+        time.sleep(0.05)
+        with self._lock:
+            if task.status != self.created_status:
+                return
+            task.status = self.running_status
+        time.sleep(behaviour.render_delay)
+        with self._lock:
+            if task.status != self.running_status:
+                return  # canceled meanwhile
+            if behaviour.end_status:
+                task.status = behaviour.end_status
+            elif behaviour.fail_generation:
+                task.status, task.error = self.failed_status, "the model found no face to animate"
+            else:
+                task.status = self.success_status
+        if behaviour.send_webhook and task.webhook_url:
+            time.sleep(behaviour.webhook_delay)
+            self._deliver(task, behaviour)
+
+    def _deliver(self, task: Task, behaviour: Behaviour) -> None:
+        first_id = f"msg_{task.id}"
+        for copy in range(behaviour.webhook_copies):
+            if self._stopped.is_set():
+                return
+            delivery_id = first_id if behaviour.webhook_same_id else f"{first_id}_{copy}"
+            body, headers = self.webhook(
+                task, delivery_id=delivery_id, signature=behaviour.signature
+            )
+            self.webhooks_sent.append(headers)
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(task.webhook_url, content=body, headers=headers, timeout=10)
+
+    def webhook(
+        self,
+        task: Task,
+        *,
+        delivery_id: str | None = None,
+        signature: str = "good",
+        timestamp: int | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """A webhook delivery about `task` as it is now: its raw body and its headers."""
+        body = json.dumps(self.webhook_body(task)).encode()
+        delivery_id = delivery_id or f"msg_{task.id}"
+        now = int(time.time())
+        stamp = timestamp or {"stale": now - 301, "future": now + 301}.get(signature, now)
+        secret = self.webhook_secret
+        if signature == "bad":
+            secret = "whsec_" + "QW5vdGhlclNlY3JldEFub3RoZXJTZWNyZXQ="
+        headers = {"content-type": "application/json"}
+        if signature != "missing":
+            headers |= {
+                "webhook-id": delivery_id,
+                "webhook-timestamp": str(stamp),
+                "webhook-signature": webhooks.sign(body, secret, delivery_id, stamp),
+            }
+        return body, headers
+
+
+def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self._handle("GET")
+
+        def do_POST(self) -> None:
+            self._handle("POST")
+
+        def _handle(self, method: str) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw
+            parts = urlsplit(self.path)
+            request = Request(
+                method=method,
+                path=parts.path,
+                query={k: v[-1] for k, v in parse_qs(parts.query).items()},
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+            )
+            fake.requests.append(request)
+            if request.path.startswith("/files/"):
+                status, payload, extra = fake.serve_file(request.path, request.query)
+            else:
+                status, payload, extra = fake.answer(request)
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", extra.pop("Content-Type", "application/json"))
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the client gave up waiting, which is what some tests want
+
+    return Handler
