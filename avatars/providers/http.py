@@ -20,6 +20,29 @@ class Named(Protocol):
     account: str
 
 
+class BearerProvider:
+    """A provider reached with a bearer token, whose webhooks are signed with a shared secret."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        webhook_secret: str = "",
+        *,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.webhook_secret = webhook_secret
+        self.client = httpx.Client(
+            base_url=self.base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token)
+
+
 def send(
     provider: Named,
     client: httpx.Client,

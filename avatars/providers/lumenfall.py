@@ -11,8 +11,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from . import base, http, webhooks
 from .base import RenderInputs, TaskState, TaskStatus
 
@@ -35,32 +33,11 @@ _EVENTS = {"video.completed": "completed", "video.failed": "failed", "video.canc
 _MODEL_MISSING = ("MODEL_NOT_FOUND", "MODEL_DISABLED")
 
 
-class LumenfallProvider:
+class LumenfallProvider(http.BearerProvider):
     name = "lumenfall"
     label = "Lumenfall"
     who = "Lumenfall"
     account = "Lumenfall"
-
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        webhook_secret: str = "",
-        *,
-        timeout: httpx.Timeout = http.TIMEOUT,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
-        self.webhook_secret = webhook_secret
-        self.client = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {api_key}"},
-        )
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.api_key)
 
     def submit(self, inputs: RenderInputs) -> str:
         key = inputs.idempotency_key[:MAX_IDEMPOTENCY_KEY]

@@ -12,8 +12,6 @@ import re
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from . import base, http, webhooks
 from .base import RenderInputs, TaskState, TaskStatus
 
@@ -31,32 +29,11 @@ _STATUSES = {
 _RESETS_IN = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
 
 
-class ReplicateProvider:
+class ReplicateProvider(http.BearerProvider):
     name = "replicate"
     label = "Replicate"
     who = "Replicate"
     account = "Replicate"
-
-    def __init__(
-        self,
-        base_url: str,
-        api_token: str,
-        webhook_secret: str = "",
-        *,
-        timeout: httpx.Timeout = http.TIMEOUT,
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.api_token = api_token
-        self.webhook_secret = webhook_secret
-        self.client = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
-            headers={"Authorization": f"Bearer {api_token}"},
-        )
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.api_token)
 
     def submit(self, inputs: RenderInputs) -> str:
         data = self._call(
