@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any, Protocol
 
 import httpx
 
 from avatars.httputil import retry_after_seconds
 
-from . import base
+from . import base, webhooks
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 DEFAULT_RETRY_AFTER = 10.0
@@ -41,6 +43,36 @@ class BearerProvider:
     @property
     def configured(self) -> bool:
         return bool(self.token)
+
+    def parse_callback(self, body: bytes, headers: dict[str, str]) -> base.TaskState:
+        """A signed webhook (Standard Webhooks), verified before anything in it is read."""
+        delivery_id = webhooks.verify(body, headers, self.webhook_secret)
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError):
+            raise base.CallbackRejected("The callback body is not JSON.") from None
+        try:
+            state = self.task_state(self.callback_task(document))
+        except base.ProtocolError as exc:
+            raise base.CallbackRejected(exc.message) from None
+        return replace(state, delivery_id=delivery_id)
+
+    def callback_task(self, document: Any) -> Any:
+        """The task object inside a webhook body (by default, the body itself)."""
+        return document
+
+    def task_state(self, data: Any) -> base.TaskState:
+        raise NotImplementedError
+
+    def documented(self, response: httpx.Response, document: Any) -> dict[str, Any]:
+        """A successful answer's JSON object, or a ProtocolError if it is anything else."""
+        if not isinstance(document, dict):
+            raise base.ProtocolError(
+                f"{self.who} answered with something that is not its documented JSON.",
+                status=response.status_code,
+                detail=response.text[:300],
+            )
+        return document
 
 
 def send(

@@ -6,12 +6,10 @@ ones); an audio clip goes in the pass-through `audio`, and wins when both are gi
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from . import base, http, webhooks
+from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
 MODEL = "p-video-avatar"
@@ -77,20 +75,11 @@ class LumenfallProvider(http.BearerProvider):
     def fetch(self, task_id: str) -> TaskState:
         return self.task_state(self._call("GET", f"/videos/{task_id}"))
 
-    def parse_callback(self, body: bytes, headers: dict[str, str]) -> TaskState:
-        delivery_id = webhooks.verify(body, headers, self.webhook_secret)
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
-            raise base.CallbackRejected("The callback body is not JSON.") from None
+    def callback_task(self, document: Any) -> Any:
         data = document.get("data") if isinstance(document, dict) else None
         if isinstance(data, dict) and "status" not in data:
             data = {**data, "status": _EVENTS.get(str(document.get("type")))}
-        try:
-            state = self.task_state(data)
-        except base.ProtocolError as exc:
-            raise base.CallbackRejected(exc.message) from None
-        return replace(state, delivery_id=delivery_id)
+        return data
 
     def cancel(self, task_id: str) -> None:
         """Lumenfall documents no way to stop a video; it simply finishes."""
@@ -159,13 +148,7 @@ class LumenfallProvider(http.BearerProvider):
             if response.status_code == 404 and (creates or code in _MODEL_MISSING):
                 raise http.model_unavailable(self, message, status=404, detail=response.text[:300])
             raise http.error_for(self, response.status_code, message, response)
-        if not isinstance(document, dict):
-            raise base.ProtocolError(
-                f"{self.who} answered with something that is not its documented JSON.",
-                status=response.status_code,
-                detail=response.text[:300],
-            )
-        return document
+        return self.documented(response, document)
 
 
 def _cost(metadata: object) -> Decimal | None:

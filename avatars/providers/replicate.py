@@ -7,12 +7,10 @@ key: a create that got no answer waits for the prediction's webhook instead of b
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import replace
 from typing import Any
 
-from . import base, http, webhooks
+from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
 MODEL = "prunaai/p-video-avatar"
@@ -69,18 +67,6 @@ class ReplicateProvider(http.BearerProvider):
 
     def fetch(self, task_id: str) -> TaskState:
         return self.task_state(self._call("GET", f"/predictions/{task_id}"))
-
-    def parse_callback(self, body: bytes, headers: dict[str, str]) -> TaskState:
-        delivery_id = webhooks.verify(body, headers, self.webhook_secret)
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
-            raise base.CallbackRejected("The callback body is not JSON.") from None
-        try:
-            state = self.task_state(document)
-        except base.ProtocolError as exc:
-            raise base.CallbackRejected(exc.message) from None
-        return replace(state, delivery_id=delivery_id)
 
     def cancel(self, task_id: str) -> None:
         self._call("POST", f"/predictions/{task_id}/cancel")
@@ -145,13 +131,7 @@ class ReplicateProvider(http.BearerProvider):
                 response,
                 retry_hint=float(hint.group(1)) if hint else None,
             )
-        if not isinstance(document, dict):
-            raise base.ProtocolError(
-                f"{self.who} answered with something that is not its documented JSON.",
-                status=response.status_code,
-                detail=response.text[:300],
-            )
-        return document
+        return self.documented(response, document)
 
 
 def _first_url(output: object) -> str:
