@@ -138,6 +138,27 @@ USE_I18N = True
 USE_TZ = True
 
 LOGIN_URL = "/admin/login/"
+# Failed logins lock out a user name, or an address, for a while (avatars/login_limit.py).
+LOGIN_FAILURES_PER_USER = envint("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_ADDRESS = envint("LOGIN_FAILURES_PER_ADDRESS", 20)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+# Shared by every process when CACHE_URL (or REDIS_URL) names a Redis server; the login
+# limiter counts there, so with several web processes it must be shared.
+CACHE_URL = env("CACHE_URL") or env("REDIS_URL")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "avatar-studio",
+        }
+    }
+elif not CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Not echoed: the URL may carry the cache server's password.
+    raise ImproperlyConfigured("CACHE_URL must start with redis:// or rediss://")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from avatars.login_limit import RateLimitedLoginForm
 from avatars.views import review
 from avatars.views.callbacks import provider_callback
 from avatars.views.media import signed_media
@@ -10,6 +11,7 @@ from avatars.views.media import signed_media
 admin.site.site_header = "Avatar Studio"
 admin.site.site_title = "Avatar Studio"
 admin.site.index_title = "Library"
+admin.site.login_form = RateLimitedLoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
