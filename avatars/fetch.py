@@ -40,8 +40,24 @@ RETRYABLE_STATUSES = {408, 425, 429}
 # which of these count as private or global.
 BLOCKED_NETWORKS = tuple(
     ipaddress.ip_network(network)
-    for network in ("0.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "fc00::/7", "fe80::/10")
+    for network in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        # IETF protocol assignments: Python 3.11 counts parts of it (192.0.0.8) as global.
+        "192.0.0.0/24",
+        # The deprecated 6to4 relay anycast range, which relays to wherever it is routed.
+        "192.88.99.0/24",
+        "fc00::/7",
+        "fe80::/10",
+    )
 )
+# Names that mean this machine whatever DNS says (RFC 6761), resolved here without asking it.
+LOCALHOST_NAMES = ("localhost", ".localhost")
+LOCALHOST_ADDRESSES = (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"))
+# Presigned links are a few hundred characters; anything far longer is not a result link.
+MAX_URL_CHARS = 8192
+MAX_HOST_CHARS = 253
 # IPv6 forms that carry an IPv4 address in their last 32 bits and may be routed to it.
 _IPV4_CARRIERS = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
 
@@ -171,9 +187,15 @@ def _new_client() -> httpx.Client:
 
 
 def _checked_url(raw: str) -> httpx.URL:
+    if isinstance(raw, str) and len(raw) > MAX_URL_CHARS:
+        raise FetchRefused(
+            f"This link is {len(raw):,} characters long, more than the {MAX_URL_CHARS:,} "
+            "accepted; it is not a link to a result file."
+        )
     try:
         url = httpx.URL(raw)
-    except (httpx.InvalidURL, TypeError):
+        port = url.port
+    except (httpx.InvalidURL, TypeError, ValueError):
         raise FetchRefused("This is not a valid web link.") from None
     if url.scheme not in DEFAULT_PORTS:
         if not url.scheme:
@@ -185,6 +207,8 @@ def _checked_url(raw: str) -> httpx.URL:
         )
     if not url.host:
         raise FetchRefused(f"The link {display_url(url)} names no server.")
+    if len(url.raw_host) > MAX_HOST_CHARS or (port is not None and not 0 < port < 65536):
+        raise FetchRefused("This is not a valid web link: its server name or port is impossible.")
     if url.userinfo:
         raise FetchRefused(
             f"Links with a user name or password in them are not accepted ({display_url(url)})."
@@ -213,6 +237,9 @@ def _resolve(url: httpx.URL) -> list[IPAddress]:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
+    name = host.lower().rstrip(".")
+    if name == LOCALHOST_NAMES[0] or name.endswith(LOCALHOST_NAMES[1]):
+        return list(LOCALHOST_ADDRESSES)
     port = url.port or DEFAULT_PORTS[url.scheme]
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
