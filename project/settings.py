@@ -170,28 +170,39 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 MEDIA_URL_MAX_AGE = envint("MEDIA_URL_MAX_AGE", 3600)
 
+
+def s3_media_storage(url_max_age: int) -> dict:
+    """django-storages' S3 backend from the AWS_* variables: private objects under keys that
+    are never overwritten, reached only through presigned links."""
+    options = {
+        "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+        # Unset, boto3 reads AWS_DEFAULT_REGION and then assumes us-east-1.
+        "region_name": env("AWS_S3_REGION_NAME") or None,
+        "access_key": secret("AWS_ACCESS_KEY_ID"),
+        "secret_key": secret("AWS_SECRET_ACCESS_KEY"),
+        # Private: the bucket's own (private) ACL, never public-read.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": url_max_age,
+        # Signature V2 links carry no lifetime and are refused by newer AWS regions.
+        "signature_version": env("AWS_S3_SIGNATURE_VERSION", "s3v4"),
+        # "path" for servers without per-bucket host names (MinIO, moto); unset, boto3 picks.
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
+        "file_overwrite": False,
+    }
+    if not options["bucket_name"]:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 if MEDIA_STORAGE == "local":
     _media_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
     }
 elif MEDIA_STORAGE == "s3":
-    _media_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
-            "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": env("AWS_S3_REGION_NAME") or None,
-            "access_key": secret("AWS_ACCESS_KEY_ID"),
-            "secret_key": secret("AWS_SECRET_ACCESS_KEY"),
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": MEDIA_URL_MAX_AGE,
-            "file_overwrite": False,
-        },
-    }
-    if not _media_storage["OPTIONS"]["bucket_name"]:
-        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    _media_storage = s3_media_storage(MEDIA_URL_MAX_AGE)
 else:
     raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")
 

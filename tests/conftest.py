@@ -162,4 +162,4 @@ def asset_factory(db):
     return Assets()
 
 
-pytest_plugins = ["tests.pipeline", "tests.browser", "tests.fakes.fixtures"]
+pytest_plugins = ["tests.pipeline", "tests.browser", "tests.fakes.fixtures", "tests.s3"]
