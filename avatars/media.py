@@ -281,8 +281,10 @@ def _decode(frames: Iterable[av.AudioFrame], ext: str) -> tuple[int, float]:
             if samples > (settings.AUDIO_MAX_SECONDS + 60) * max(frame.sample_rate, 1):
                 break
     except (av.error.FFmpegError, ValueError) as exc:
+        # FFmpeg's own wording only: its errno and C function name mean nothing to people.
+        reason = getattr(exc, "strerror", None) or str(exc)
         raise _refuse(
-            f"The {ext.upper()} file is damaged and cannot be decoded ({exc}). "
+            f"The {ext.upper()} file is damaged and cannot be decoded ({reason}). "
             "Export it again from the original.",
             "corrupt",
         ) from None
