@@ -57,9 +57,29 @@ SECRET_KEY = secret(
 )
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 random characters, e.g. from "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+
+# Production runs behind a TLS-terminating proxy (docs/deploy.md); all of this is on
+# whenever DEBUG is off, so that `manage.py check --deploy` has nothing to say.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes and Prometheus scrapes come from inside the network, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz", r"^readyz$", r"^metrics$"]
+# The header the proxy sets to say the client spoke HTTPS, e.g. X-Forwarded-Proto. Only set
+# it when a proxy that overwrites that header is the only way in.
+if _proxy_header := env("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 INSTALLED_APPS = [
     "django_dramatiq",
@@ -80,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "avatars.observability.context.JobContextMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -227,11 +248,14 @@ CONSENT_EXPIRY_WARNING_DAYS = envint("CONSENT_EXPIRY_WARNING_DAYS", 30)
 BROKER_URL = env("BROKER_URL")
 EMBEDDED_WORKER_THREADS = envint("EMBEDDED_WORKER_THREADS", 4)
 _DRAMATIQ_MIDDLEWARE = [
+    # First, so that the job id is in context for every other middleware's log lines.
+    "avatars.observability.context.JobContext",
     "dramatiq.middleware.AgeLimit",
     "dramatiq.middleware.TimeLimit",
     "dramatiq.middleware.Callbacks",
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "avatars.observability.heartbeat.Heartbeat",
 ]
 if BROKER_URL.startswith(("redis://", "rediss://")):
     DRAMATIQ_BROKER = {
@@ -292,11 +316,32 @@ STORE_MAX_ATTEMPTS = envint("STORE_MAX_ATTEMPTS", 5)
 SUBMIT_UNANSWERED_GRACE_SECONDS = envint("SUBMIT_UNANSWERED_GRACE_SECONDS", 300)
 RECONCILE_EVERY_SECONDS = envint("RECONCILE_EVERY_SECONDS", 60)
 
+# Operations: health, metrics and logs (docs/deploy.md).
+WORKER_HEARTBEAT_SECONDS = float(env("WORKER_HEARTBEAT_SECONDS", "10"))
+# /healthz/workers fails when a queue has had no worker beat for this long.
+WORKER_STALE_SECONDS = float(env("WORKER_STALE_SECONDS", "60"))
+# Without it /metrics is open with DEBUG on and closed with DEBUG off.
+METRICS_TOKEN = secret("METRICS_TOKEN")
+METRICS_WINDOW_SECONDS = envint("METRICS_WINDOW_SECONDS", 300)
+LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "avatars.observability.logs.JsonFormatter"},
+    },
+    "filters": {"job_id": {"()": "avatars.observability.logs.JobIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["job_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # runserver already says this on its own.
     "loggers": {

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from avatars.login_limit import RateLimitedLoginForm
+from avatars.observability import views as observability
 from avatars.views import review
 from avatars.views.callbacks import provider_callback
 from avatars.views.media import signed_media
@@ -16,6 +17,10 @@ admin.site.login_form = RateLimitedLoginForm
 urlpatterns = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", observability.healthz, name="healthz"),
+    path("healthz/workers", observability.workers, name="healthz-workers"),
+    path("readyz", observability.readyz, name="readyz"),
+    path("metrics", observability.metrics, name="metrics"),
     path("credits/", include("avatars.views.credits_urls")),
     path("m/<str:token>/", signed_media, name="signed-media"),
     path("studio/", include("avatars.views.studio_urls")),

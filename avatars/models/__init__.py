@@ -13,6 +13,7 @@ from .jobs import JobEvent, JobStatus, RenderJob, ReviewStatus, WebhookDelivery
 from .providers import ProviderCall
 from .review import JobComment, Notification, ShareLink
 from .teams import Team
+from .workers import WorkerHeartbeat
 
 __all__ = [
     "AppendOnly",
@@ -36,4 +37,5 @@ __all__ = [
     "Team",
     "Voice",
     "WebhookDelivery",
+    "WorkerHeartbeat",
 ]

@@ -12,6 +12,7 @@ class ProviderCall(models.Model):
     ok = models.BooleanField()
     error_code = models.CharField(max_length=40, blank=True)
     message = models.TextField(blank=True, help_text="The error, in words for people.")
+    duration = models.FloatField(null=True, blank=True, help_text="Seconds the call took.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

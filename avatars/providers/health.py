@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from .base import Provider, ProviderError, RenderInputs, TaskState
+from .ratelimit import Throttled
 
 T = TypeVar("T")
 KEEP = datetime.timedelta(days=7)
@@ -44,8 +46,11 @@ class Monitored:
         # Imported here: the models import the provider names (Team's choices) from this package.
         from avatars.models import ProviderCall
 
+        started = time.monotonic()
         try:
             result = call(*args)
+        except Throttled:
+            raise  # our own limiter held the request back: nothing was sent, nothing failed
         except ProviderError as error:
             ProviderCall.objects.create(
                 provider=self.provider.name,
@@ -53,9 +58,15 @@ class Monitored:
                 ok=False,
                 error_code=error.code,
                 message=error.message,
+                duration=time.monotonic() - started,
             )
             raise
-        ProviderCall.objects.create(provider=self.provider.name, operation=operation, ok=True)
+        ProviderCall.objects.create(
+            provider=self.provider.name,
+            operation=operation,
+            ok=True,
+            duration=time.monotonic() - started,
+        )
         return result
 
 

@@ -1,0 +1,1 @@
+"""What operators see of a running Avatar Studio: health, structured logs and metrics."""

@@ -1,0 +1,64 @@
+"""The render job that the current thread is working on, for every log line it emits."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+import dramatiq
+from django.http import HttpRequest, HttpResponse
+
+job_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("job_id", default=None)
+
+# The actors whose first argument is a job id (avatars/tasks.py).
+JOB_ACTORS = frozenset({"submit_job", "poll_job", "store_job"})
+
+
+def current_job_id() -> int | None:
+    return job_id.get()
+
+
+class JobContext(dramatiq.Middleware):
+    """Dramatiq middleware: while an actor works on a job, the job id is in context."""
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        if message.actor_name in JOB_ACTORS and message.args:
+            job_id.set(message.args[0])
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        # Worker threads run one message at a time, so clearing is enough.
+        job_id.set(None)
+
+    after_skip_message = after_process_message
+
+
+class JobContextMiddleware:
+    """Django middleware: a view whose URL names a job (the provider callbacks) logs its id."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = job_id.set(None)
+        try:
+            return self.get_response(request)
+        finally:
+            job_id.reset(token)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponse],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        if isinstance(kwargs.get("job_id"), int):
+            job_id.set(kwargs["job_id"])
