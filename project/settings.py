@@ -195,6 +195,13 @@ MEDIA_URL_MAX_AGE = envint("MEDIA_URL_MAX_AGE", 3600)
 def s3_media_storage(url_max_age: int) -> dict:
     """django-storages' S3 backend from the AWS_* variables: private objects under keys that
     are never overwritten, reached only through presigned links."""
+    from boto3.s3.transfer import TransferConfig
+
+    # Uploads read each part (8 MB) into memory before sending it, by default up to ten at
+    # once; fewer bound a worker's memory while it stores a result, however big the result.
+    parts = envint("AWS_S3_UPLOAD_PARTS_IN_MEMORY", 4)
+    transfer = TransferConfig(max_concurrency=parts)
+    transfer.max_in_memory_upload_chunks = parts
     options = {
         "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
         "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
@@ -211,6 +218,7 @@ def s3_media_storage(url_max_age: int) -> dict:
         # "path" for servers without per-bucket host names (MinIO, moto); unset, boto3 picks.
         "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
         "file_overwrite": False,
+        "transfer_config": transfer,
     }
     if not options["bucket_name"]:
         raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
