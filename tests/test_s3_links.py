@@ -3,14 +3,17 @@
 import datetime
 import html
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import botocore.auth
 import httpx
+from django.core import signing
 from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from avatars import render
-from avatars.media_urls import media_url
+from avatars.media_urls import SALT, media_url
 from tests.files import mp4_bytes
 
 PUBLIC_GROUPS = ("http://acs.amazonaws.com/groups/global/AllUsers",)
@@ -116,3 +119,17 @@ def test_the_job_page_plays_and_downloads_through_presigned_links_with_ranges(
     assert seek.status_code == 206
     assert seek.headers["Content-Range"] == f"bytes 100-199/{len(video)}"
     assert seek.content == video[100:200]
+
+
+def test_a_signed_link_made_for_local_media_redirects_to_a_presigned_link(
+    acme, asset_factory, client, s3_server, s3_storage
+):
+    avatar = asset_factory.avatar(acme)
+    token = signing.dumps({"n": avatar.image.name, "e": int(time.time()) + 600}, salt=SALT)
+
+    response = client.get(reverse("signed-media", args=[token]))
+
+    assert response.status_code == 302
+    assert query(response["Location"])["X-Amz-Expires"] in ("599", "600")
+    with avatar.image.open("rb") as stored:
+        assert httpx.get(response["Location"]).content == stored.read()

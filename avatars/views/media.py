@@ -1,8 +1,8 @@
 import mimetypes
 
 from django.core import signing
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_GET
 
 from avatars.media_urls import LinkExpired, resolve
@@ -16,6 +16,10 @@ def signed_media(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("This link is invalid or has expired.") from None
     if not default_storage.exists(name):
         raise Http404("This file no longer exists.")
+    if not isinstance(default_storage, FileSystemStorage):
+        # A link made before media moved to S3: hand over to a presigned link of the same
+        # lifetime, which serves ranges itself instead of streaming through this process.
+        return HttpResponseRedirect(default_storage.url(name, expire=remaining))
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
     response["Cache-Control"] = f"private, max-age={remaining}"
