@@ -41,6 +41,7 @@ WAITING_FOR_PROVIDER = (S.SUBMITTED, S.PROCESSING)
 class RenderRequestError(Exception):
     """A render request that cannot be sent, with a message per form field."""
 
+from avatars.providers.ratelimit import Throttled
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
@@ -383,6 +384,9 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
         # The provider may have started the render: wait for its callback instead of paying twice.
         grace = settings.SUBMIT_UNANSWERED_GRACE_SECONDS
         if transition(
+    except Throttled as throttled:
+        _wait_for_a_slot(job, throttled)
+        return
             job.pk,
             S.SUBMITTED,
             allowed_from=[S.SUBMITTING],
@@ -398,6 +402,20 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
     if error.retryable and attempts < settings.SUBMIT_MAX_ATTEMPTS:
         delay = retry_delay(error, attempts)
         if transition(
+def _wait_for_a_slot(job: RenderJob, throttled: Throttled) -> None:
+    """Nothing was sent, so this try counts neither as an attempt nor as a failure."""
+    delay = throttled.retry_after or 1.0
+    if transition(
+        job.pk,
+        S.QUEUED,
+        allowed_from=[S.SUBMITTING],
+        actor=get_provider(job.provider).label,
+        message=f"{throttled.message} Next try in {_duration(delay)}.",
+        submit_attempts=F("submit_attempts") - 1,
+    ):
+        _schedule(job.pk, "submit_job", delay)
+
+
             job.pk,
             S.QUEUED,
             allowed_from=[S.SUBMITTING],
@@ -499,6 +517,13 @@ def poll(job_id: int, reschedule: bool = True) -> None:
         delay = min(settings.POLL_MAX_SECONDS, settings.POLL_FIRST_SECONDS * 1.5**job.poll_count)
         _schedule(job.pk, "poll_job", delay)
 
+    except Throttled as throttled:
+        delay = throttled.retry_after or 1.0
+        if reschedule:
+            _schedule(job.pk, "poll_job", delay)
+        else:
+            _send("poll_job", job.pk, delay=delay, reschedule=False)
+        return
 
 def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
     waited = (timezone.now() - (job.submitted_at or job.status_changed_at)).total_seconds()
@@ -682,6 +707,9 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
         job.cost
         if job.cost is not None
         else credits.price(job.provider, job.resolution, info.duration)
+    except Throttled as throttled:
+        _send("store_job", job.pk, delay=throttled.retry_after)
+        return
     )
     done = transition(
         job.pk,

@@ -310,6 +310,22 @@ PROVIDER_PRICES = {
     **json.loads(env("PROVIDER_PRICES_JSON", "{}")),
 }
 
+# Requests per provider API, counted across every worker (avatars/providers/ratelimit.py):
+# requests per second, or {"requests": n, "seconds": s}; a provider not named has no limit.
+# Replicate documents 600 creates a minute; Crun and Lumenfall document none, so a cautious
+# 10 a second (a render takes minutes, so that still polls hundreds of jobs in flight).
+PROVIDER_RATE_LIMITS = {
+    "crun": 10,
+    "lumenfall": 10,
+    "replicate": {"requests": 600, "seconds": 60},
+    **json.loads(env("PROVIDER_RATE_LIMITS_JSON", "{}")),
+}
+# How long a request waits for a slot before its job is tried again later.
+PROVIDER_RATE_LIMIT_WAIT_SECONDS = float(env("PROVIDER_RATE_LIMIT_WAIT_SECONDS", "2"))
+# Requests reach the provider with differing delays after they leave the limiter: this much
+# slack keeps them under the limit when the provider counts them.
+PROVIDER_RATE_LIMIT_MARGIN_SECONDS = float(env("PROVIDER_RATE_LIMIT_MARGIN_SECONDS", "0.25"))
+
 FETCH_ALLOW_PRIVATE = envbool("FETCH_ALLOW_PRIVATE", DEBUG)
 RESULT_MAX_BYTES = envint("RESULT_MAX_BYTES", 2_000_000_000)
 CALLBACK_MAX_BYTES = envint("CALLBACK_MAX_BYTES", 256_000)

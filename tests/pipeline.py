@@ -60,14 +60,22 @@ def worker_timeout() -> int:
 
 
 @pytest.fixture
-def embedded_worker(sandbox, worker_timeout, monkeypatch) -> Iterator[dramatiq.Worker]:
+def worker_threads() -> int:
+    """Threads of the embedded worker; a module may override this fixture."""
+    return 4
+
+
+@pytest.fixture
+def embedded_worker(
+    sandbox, worker_timeout, worker_threads, monkeypatch
+) -> Iterator[dramatiq.Worker]:
     broker = dramatiq.get_broker()
     broker.flush_all()
     with monkeypatch.context() as patch:
         patch.setattr(
             dramatiq, "Worker", functools.partial(dramatiq.Worker, worker_timeout=worker_timeout)
         )
-        started = worker.start_embedded_worker(threads=4)
+        started = worker.start_embedded_worker(threads=worker_threads)
     yield started
     worker.stop_embedded_worker()
     broker.flush_all()

@@ -10,13 +10,14 @@ import httpx
 
 from avatars.httputil import retry_after_seconds
 
-from . import base, webhooks
+from . import base, ratelimit, webhooks
 
 TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 DEFAULT_RETRY_AFTER = 10.0
 
 
 class Named(Protocol):
+    name: str
     # How messages for people name the provider and its account.
     who: str
     account: str
@@ -92,6 +93,7 @@ def send(
     """
     unanswered = (base.IdempotentNoAnswer if idempotent else base.NoAnswer) if creates else None
     who = provider.who
+    ratelimit.acquire(provider)
     try:
         return client.request(method, path, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
