@@ -31,6 +31,7 @@ from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, JobEvent, JobStatus, RenderJob, Script, Team, Voice
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
 from avatars.providers import LABELS, base, get_provider
+from avatars.providers.ratelimit import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ WAITING_FOR_PROVIDER = (S.SUBMITTED, S.PROCESSING)
 class RenderRequestError(Exception):
     """A render request that cannot be sent, with a message per form field."""
 
-from avatars.providers.ratelimit import Throttled
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
@@ -362,6 +362,9 @@ def submit(job_id: int) -> None:
     provider = get_provider(job.provider)
     try:
         task_id = provider.submit(render_inputs(job))
+    except Throttled as throttled:
+        _wait_for_a_slot(job, throttled)
+        return
     except base.ProviderError as error:
         _submit_failed(job, error)
         return
@@ -377,6 +380,20 @@ def submit(job_id: int) -> None:
         _schedule(job.pk, "poll_job", settings.POLL_FIRST_SECONDS)
 
 
+def _wait_for_a_slot(job: RenderJob, throttled: Throttled) -> None:
+    """Nothing was sent, so this try counts neither as an attempt nor as a failure."""
+    delay = throttled.retry_after or 1.0
+    if transition(
+        job.pk,
+        S.QUEUED,
+        allowed_from=[S.SUBMITTING],
+        actor=get_provider(job.provider).label,
+        message=f"{throttled.message} Next try in {_duration(delay)}.",
+        submit_attempts=F("submit_attempts") - 1,
+    ):
+        _schedule(job.pk, "submit_job", delay)
+
+
 def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
     label = get_provider(job.provider).label
     detail = {"code": error.code, "status": error.status, "detail": error.detail}
@@ -384,9 +401,6 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
         # The provider may have started the render: wait for its callback instead of paying twice.
         grace = settings.SUBMIT_UNANSWERED_GRACE_SECONDS
         if transition(
-    except Throttled as throttled:
-        _wait_for_a_slot(job, throttled)
-        return
             job.pk,
             S.SUBMITTED,
             allowed_from=[S.SUBMITTING],
@@ -402,20 +416,6 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
     if error.retryable and attempts < settings.SUBMIT_MAX_ATTEMPTS:
         delay = retry_delay(error, attempts)
         if transition(
-def _wait_for_a_slot(job: RenderJob, throttled: Throttled) -> None:
-    """Nothing was sent, so this try counts neither as an attempt nor as a failure."""
-    delay = throttled.retry_after or 1.0
-    if transition(
-        job.pk,
-        S.QUEUED,
-        allowed_from=[S.SUBMITTING],
-        actor=get_provider(job.provider).label,
-        message=f"{throttled.message} Next try in {_duration(delay)}.",
-        submit_attempts=F("submit_attempts") - 1,
-    ):
-        _schedule(job.pk, "submit_job", delay)
-
-
             job.pk,
             S.QUEUED,
             allowed_from=[S.SUBMITTING],
@@ -495,6 +495,13 @@ def poll(job_id: int, reschedule: bool = True) -> None:
     provider = get_provider(job.provider)
     try:
         state = provider.fetch(job.provider_task_id)
+    except Throttled as throttled:
+        delay = throttled.retry_after or 1.0
+        if reschedule:
+            _schedule(job.pk, "poll_job", delay)
+        else:
+            _send("poll_job", job.pk, delay=delay, reschedule=False)
+        return
     except base.ProviderError as error:
         if error.retryable and reschedule and not _past_deadline(job):
             note(job.pk, provider.label, f"Could not ask for the status: {error.message}")
@@ -517,13 +524,6 @@ def poll(job_id: int, reschedule: bool = True) -> None:
         delay = min(settings.POLL_MAX_SECONDS, settings.POLL_FIRST_SECONDS * 1.5**job.poll_count)
         _schedule(job.pk, "poll_job", delay)
 
-    except Throttled as throttled:
-        delay = throttled.retry_after or 1.0
-        if reschedule:
-            _schedule(job.pk, "poll_job", delay)
-        else:
-            _send("poll_job", job.pk, delay=delay, reschedule=False)
-        return
 
 def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
     waited = (timezone.now() - (job.submitted_at or job.status_changed_at)).total_seconds()
@@ -683,6 +683,9 @@ def _link_expired(job: RenderJob, error: fetch.FetchGone) -> None:
         return
     try:
         state = get_provider(job.provider).fetch(job.provider_task_id)
+    except Throttled as throttled:
+        _send("store_job", job.pk, delay=throttled.retry_after)
+        return
     except base.ProviderError as problem:
         if problem.retryable:
             _download_failed(job, fetch.FetchFailed(f"{error} {problem.message}"))
@@ -707,9 +710,6 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
         job.cost
         if job.cost is not None
         else credits.price(job.provider, job.resolution, info.duration)
-    except Throttled as throttled:
-        _send("store_job", job.pk, delay=throttled.retry_after)
-        return
     )
     done = transition(
         job.pk,
