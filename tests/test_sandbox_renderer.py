@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from avatars.sandbox import speech, video
+from avatars.sandbox.face import find_face
 from avatars.sandbox.speech import Speech, synthesize
 from avatars.sandbox.video import load_audio, render_talking_head
 from tests.files import encoded_bytes, image_bytes, tone, wav_bytes
@@ -167,7 +168,7 @@ def test_it_renders_a_streamable_720p_mp4(english: Speech, tmp_path: Path):
 
     duration = render_talking_head(
         image_bytes(), english.samples, english.sample_rate, out, resolution=(1280, 720)
-    )
+    ).duration
 
     info = probe(out)
     assert info["video"] == [("h264", 1280, 720, "yuv420p")]
@@ -193,7 +194,9 @@ def test_it_renders_1080p(tmp_path: Path):
     out = tmp_path / "draft.mp4"
     audio = tone(1.5, 22050)
 
-    duration = render_talking_head(image_bytes(), audio, 22050, out, resolution=(1920, 1080))
+    duration = render_talking_head(
+        image_bytes(), audio, 22050, out, resolution=(1920, 1080)
+    ).duration
 
     info = probe(out)
     assert info["video"] == [("h264", 1920, 1080, "yuv420p")]
@@ -230,9 +233,9 @@ def test_it_opens_the_mouth_only_while_speaking(tmp_path: Path):
     render_talking_head(portrait, audio, rate, out)
 
     canvas, placed = video._compose(portrait.convert("RGB"), 1280, 720)
-    face = video._find_face(canvas, placed)
+    face = find_face(canvas, placed)
     assert face is not None
-    x, y, w, h = face
+    x, y, w, h = face.box
     with av.open(str(out)) as container:
         frames = [f.to_ndarray(format="gray") for f in container.decode(video=0)]
     mouth = (slice(y + int(h * 0.72), y + int(h * 0.9)), slice(x + w // 3, x + 2 * w // 3))
@@ -302,7 +305,9 @@ def test_it_measures_render_speed(tmp_path: Path, capsys: pytest.CaptureFixture[
     portrait = DEMO_PORTRAIT.read_bytes()
 
     started = time.perf_counter()
-    duration = render_talking_head(portrait, spoken.samples, spoken.sample_rate, tmp_path / "a.mp4")
+    duration = render_talking_head(
+        portrait, spoken.samples, spoken.sample_rate, tmp_path / "a.mp4"
+    ).duration
     elapsed = time.perf_counter() - started
 
     with capsys.disabled():

@@ -49,6 +49,8 @@ class TaskState:
     error_message: str = ""
     # The webhook-id of the signed delivery that reported this state: its idempotency key.
     delivery_id: str = ""
+    # What the provider wants the people who asked to know about a finished render.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

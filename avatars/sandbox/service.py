@@ -175,7 +175,7 @@ class SandboxService:
                 time.sleep(behaviour.render_delay)
             if behaviour.fail_generation:
                 raise RenderRefused("the model could not animate this portrait")
-            duration = self._produce_video(task, behaviour)
+            duration, notes = self._produce_video(task, behaviour)
         except RenderRefused as refused:
             task.status, task.complete_at = "failed", int(time.time())
             task.result = {"code": 501, "message": str(refused), "media_urls": []}
@@ -189,19 +189,23 @@ class SandboxService:
             rate = CREDITS_PER_SECOND.get(task.param.get("resolution", "720p"), 0.025)
             task.credits = round(duration * rate, 4)
             task.result = {"code": 200, "message": "success", "media_urls": [url]}
+            if notes:
+                task.result["notes"] = notes
             task.complete_at = int(time.time())
             task.status = "success"
         if behaviour.send_callback and task.callback_url:
             self._call_back(task, behaviour)
 
-    def _produce_video(self, task: Task, behaviour: Behaviour) -> float:
+    def _produce_video(self, task: Task, behaviour: Behaviour) -> tuple[float, list[str]]:
+        """Render the task's video; its length and what the draft could not do as asked."""
         out = _results_dir() / f"{task.task_id}.mp4"
         if behaviour.result_bytes is not None:
             out.write_bytes(behaviour.result_bytes)
-            return 1.0
+            return 1.0, []
         from avatars.sandbox.draft import render_draft
 
-        return render_draft(task.param, out)
+        rendered = render_draft(task.param, out)
+        return rendered.duration, rendered.notes
 
     def _call_back(self, task: Task, behaviour: Behaviour) -> None:
         if behaviour.callback_delay:

@@ -202,7 +202,7 @@ def _words(
     neighbour), so a word without one shares its neighbour's span in proportion to its length.
     """
     duration = len(samples) / sample_rate
-    tokens = _tokens(text)
+    spans = tokens(text)
     word_events = sorted(
         (pos - 1, ms / 1000) for kind, pos, _, ms, _ in events if kind == _EVENT_WORD
     )
@@ -215,30 +215,30 @@ def _words(
         return next((t for _, t in following if t > later_than), duration)
 
     starts: list[float | None] = []
-    for a, b in tokens:
+    for a, b in spans:
         k = bisect.bisect_left(word_positions, a)
         starts.append(word_events[k][1] if k < len(word_events) and word_events[k][0] < b else None)
 
     i = 0
-    while i < len(tokens):
+    while i < len(spans):
         if starts[i] is not None:
             i += 1
             continue
         j = i
-        while j < len(tokens) and starts[j] is None:
+        while j < len(spans) and starts[j] is None:
             j += 1
-        previous_end = tokens[i - 1][1] if i else 0
-        inside = bisect.bisect_right(clause_positions, tokens[i][0])
+        previous_end = spans[i - 1][1] if i else 0
+        inside = bisect.bisect_right(clause_positions, spans[i][0])
         if inside and clauses[inside - 1][0] >= previous_end:
             first, low = i, clauses[inside - 1][1]
         elif i:
             first, low = i - 1, starts[i - 1]
         else:
             first, low = i, 0.0
-        high = clause_end_after(tokens[j - 1][1], low)
-        if j < len(tokens):
+        high = clause_end_after(spans[j - 1][1], low)
+        if j < len(spans):
             high = min(high, starts[j])
-        lengths = np.array([b - a for a, b in tokens[first:j]], dtype=float)
+        lengths = np.array([b - a for a, b in spans[first:j]], dtype=float)
         offsets = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / lengths.sum()
         for k, offset in zip(range(first, j), offsets, strict=True):
             starts[k] = low + max(high - low, 0.0) * float(offset)
@@ -247,13 +247,13 @@ def _words(
     timed = [float(t) for t in np.maximum.accumulate(np.array(starts, dtype=float))]
     loud = _loud_hops(samples, sample_rate)
     words = []
-    for k, ((a, b), start) in enumerate(zip(tokens, timed, strict=True)):
+    for k, ((a, b), start) in enumerate(zip(spans, timed, strict=True)):
         limit = min(timed[k + 1] if k + 1 < len(timed) else duration, clause_end_after(b, start))
         words.append((text[a:b], start, _trim_silence(loud, start, max(limit, start))))
     return words
 
 
-def _tokens(text: str) -> list[tuple[int, int]]:
+def tokens(text: str) -> list[tuple[int, int]]:
     """Spans of the words in `text`; don't, well-known, l'homme and 3.5 are one word each."""
     spans = []
     start = None

@@ -1,10 +1,13 @@
-"""Offline talking-head drafts: one portrait, a slow zoom and a mouth that opens with the audio.
+"""Offline talking-head drafts: the portrait speaks, blinks and moves its head a little.
 
 Frames are drawn and encoded one at a time, so memory stays flat however long the speech is.
+Head motion and blinks depend only on the video's length, never on the audio, so two drafts of
+the same length differ only in their mouths.
 """
 
 import io
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,15 +16,44 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from avatars.sandbox import visemes
+from avatars.sandbox.face import Box, Face, find_face
+
 # Peak extra zoom and the seconds one slow zoom in and out takes.
 ZOOM = 0.02
 ZOOM_PERIOD_S = 8.0
+# Head sway in degrees and nod as a share of the frame's height: enough to look alive.
+SWAY_DEGREES = (0.9, 0.35)
+NOD = 0.0035
+# Seconds between blinks, and how shut the lids are over the frames of one blink.
+BLINK_EVERY_S = (2.5, 5.5)
+BLINK = (0.45, 0.9, 1.0, 0.7, 0.3)
+# Without a face the whole picture swells this much with the voice instead.
+PULSE = 0.006
 # veryfast costs about a quarter more CPU than ultrafast but makes files five times smaller.
 X264_OPTIONS = {"preset": "veryfast", "crf": "28"}
 AUDIO_BIT_RATE = 96_000
 # Input samples per audio frame handed to the resampler and encoder.
 AUDIO_CHUNK = 1024
-MOUTH_COLOUR_BGR = (28, 22, 52)
+# The mouth is lip-red at its edge and near black deep inside.
+MOUTH_EDGE_BGR = (48, 42, 112)
+MOUTH_CORE_BGR = (14, 10, 32)
+TEETH_COLOUR_BGR = (212, 218, 226)
+NO_FACE_NOTE = (
+    "The sandbox found no face in the portrait, so the draft moves the whole picture with the "
+    "voice instead of a mouth. A front-facing photo with the face clearly visible works best."
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    duration: float
+    face_found: bool
+    frames: int
+
+    @property
+    def notes(self) -> list[str]:
+        return [] if self.face_found else [NO_FACE_NOTE]
 
 
 def render_talking_head(
@@ -31,11 +63,14 @@ def render_talking_head(
     out_path: str | Path,
     resolution: tuple[int, int] = (1280, 720),
     fps: int = 25,
-) -> float:
-    """Write an H.264/AAC MP4 of `portrait` speaking `audio`; returns its duration in seconds.
+    phonemes: list[tuple[str, float]] | None = None,
+) -> Rendered:
+    """Write an H.264/AAC MP4 of `portrait` speaking `audio`.
 
-    `audio` is mono float32 in [-1, 1]. The video lasts as long as the audio, to within half a
-    frame. Raises ValueError for an odd or empty resolution, empty audio or an unreadable image.
+    `audio` is mono float32 in [-1, 1]; `phonemes` are espeak-ng's (IPA, start second) when the
+    words are known, and shape the mouth. The video lasts as long as the audio, to within half a
+    frame. Raises ValueError for an odd or empty resolution, empty audio or an unreadable image,
+    and leaves no file behind when it fails.
     """
     width, height = resolution
     if width <= 0 or height <= 0 or width % 2 or height % 2:
@@ -47,31 +82,38 @@ def render_talking_head(
         raise ValueError("Sample rate and frame rate must be positive.")
 
     canvas, placed = _compose(_open_portrait(portrait, (width, height)), width, height)
-    face = _find_face(canvas, placed)
+    face = find_face(canvas, placed)
     frame_count = max(1, round(len(samples) / sample_rate * fps))
-    openness = _mouth_openness(samples, sample_rate, fps, frame_count)
-
+    level = visemes.loudness(samples, sample_rate, fps, frame_count)
+    mouth = (
+        visemes.from_phonemes(phonemes, level, fps) if phonemes else visemes.from_loudness(level)
+    )
     try:
-        _encode(canvas, face, openness, samples, sample_rate, out_path, fps)
+        _encode(canvas, face, mouth, level, samples, sample_rate, out_path, fps)
     except BaseException:
         Path(out_path).unlink(missing_ok=True)
         raise
-    return max(frame_count / fps, len(samples) / sample_rate)
+    duration = max(frame_count / fps, len(samples) / sample_rate)
+    return Rendered(duration=duration, face_found=face is not None, frames=frame_count)
 
 
 def _encode(
     canvas: np.ndarray,
-    face: tuple[int, int, int, int] | None,
-    openness: np.ndarray,
+    face: Face | None,
+    mouth: visemes.MouthTrack,
+    level: np.ndarray,
     samples: np.ndarray,
     sample_rate: int,
     out_path: str | Path,
     fps: int,
 ) -> None:
     height, width = canvas.shape[:2]
+    frames = len(level)
+    blinks = blink_track(frames, fps) if face and face.eyes else np.zeros(frames)
+    lids = _lid_colours(canvas, face) if face and face.eyes else []
+    pivot = (face.centre[0], face.box[1] + face.box[3] * 1.1) if face else (width / 2, height * 0.6)
     # 44.1 kHz is a whole multiple of espeak-ng's 22.05 kHz; everything else goes to 48 kHz.
     aac_rate = 44_100 if 44_100 % sample_rate == 0 else 48_000
-    centre = (face[0] + face[2] / 2, face[1] + face[3] / 2) if face else (width / 2, height / 2)
     with av.open(
         str(out_path), "w", format="mp4", container_options={"movflags": "+faststart"}
     ) as container:
@@ -81,15 +123,31 @@ def _encode(
         sound.bit_rate = AUDIO_BIT_RATE
         resampler = av.AudioResampler(format="fltp", layout="mono", rate=aac_rate)
         sent = 0
-        for index in range(len(openness)):
-            zoom = 1 + ZOOM * (0.5 - 0.5 * math.cos(2 * math.pi * index / fps / ZOOM_PERIOD_S))
-            matrix = np.array(
-                [[zoom, 0, centre[0] * (1 - zoom)], [0, zoom, centre[1] * (1 - zoom)]],
-                dtype=np.float32,
+        # Features are drawn straight onto the canvas and the face rubbed out again after
+        # each frame: copying a face-sized patch is far cheaper than copying the frame.
+        patch = _feature_area(face, width, height) if face else (slice(0, 0), slice(0, 0))
+        pristine = canvas[patch].copy()
+        for index in range(frames):
+            drawn = bool(face) and (mouth.openness[index] > 0 or blinks[index] > 0)
+            if drawn:
+                if blinks[index] > 0:
+                    for eye, skin in zip(face.eyes, lids, strict=True):
+                        _draw_eyelid(canvas, eye, float(blinks[index]), skin)
+                if mouth.openness[index] > 0:
+                    _draw_mouth(
+                        canvas, face, float(mouth.openness[index]), float(mouth.width[index])
+                    )
+            pulse = 0.0 if face else PULSE * float(level[index])
+            matrix = head_pose(index, fps, pivot, height, pulse)
+            image = cv2.warpAffine(
+                canvas,
+                matrix,
+                (width, height),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REFLECT101,
             )
-            image = cv2.warpAffine(canvas, matrix, (width, height), flags=cv2.INTER_LINEAR)
-            if face and openness[index] > 0:
-                _draw_mouth(image, face, matrix, float(openness[index]))
+            if drawn:
+                canvas[patch] = pristine
             frame = av.VideoFrame.from_ndarray(
                 cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p"
             )
@@ -103,6 +161,33 @@ def _encode(
             container.mux(sound.encode(resampled))
         container.mux(sound.encode(None))
         container.mux(video.encode(None))
+
+
+def head_pose(
+    index: int, fps: int, pivot: tuple[float, float], height: int, pulse: float = 0.0
+) -> np.ndarray:
+    """The affine matrix of frame `index`: a slow zoom, a gentle sway about the neck, a nod."""
+    t = index / fps
+    zoom = 1 + ZOOM * (0.5 - 0.5 * math.cos(2 * math.pi * t / ZOOM_PERIOD_S)) + pulse
+    angle = SWAY_DEGREES[0] * math.sin(2 * math.pi * t / 6.1) + SWAY_DEGREES[1] * math.sin(
+        2 * math.pi * t / 2.3 + 0.7
+    )
+    matrix = cv2.getRotationMatrix2D(pivot, angle, zoom)
+    matrix[1, 2] += NOD * height * math.sin(2 * math.pi * t / 3.7 + 1.3)
+    return matrix.astype(np.float32)
+
+
+def blink_track(frames: int, fps: int) -> np.ndarray:
+    """How shut the eyelids are in each frame: a short blink every few seconds."""
+    closed = np.zeros(frames, dtype=np.float32)
+    # Seeded by the length alone, so the same draft always blinks at the same moments.
+    random = np.random.default_rng(frames)
+    at = random.uniform(1.0, 2.5)
+    while (start := round(at * fps)) < frames:
+        span = closed[start : start + len(BLINK)]
+        span[:] = BLINK[: len(span)]
+        at += random.uniform(*BLINK_EVERY_S)
+    return closed
 
 
 def load_audio(source: str | Path | bytes) -> tuple[np.ndarray, int]:
@@ -194,80 +279,79 @@ def _compose(
     return cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), (x, y, fw, fh)
 
 
-def _find_face(
-    canvas: np.ndarray, box: tuple[int, int, int, int]
-) -> tuple[int, int, int, int] | None:
-    """The clearest frontal face inside `box` as (x, y, w, h) in canvas pixels, if there is one."""
-    x, y, w, h = box
-    scale = min(1.0, 720 / max(w, h))
-    portrait = cv2.resize(canvas[y : y + h, x : x + w], None, fx=scale, fy=scale)
-    gray = cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY)
-    # A classifier per call: CascadeClassifier is not safe to share between threads.
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    smallest = max(24, round(min(gray.shape) / 8))
-    faces, votes = cascade.detectMultiScale2(
-        gray, scaleFactor=1.1, minNeighbors=5, minSize=(smallest, smallest)
-    )
-    if not len(faces):
-        return None
-    # The most votes rather than the biggest box: stray matches in clothing tend to be large.
-    fx, fy, fw, fh = faces[int(np.argmax(votes))]
+def _feature_area(face: Face, width: int, height: int) -> tuple[slice, slice]:
+    """The part of the canvas that eyelids and the mouth can touch: the face and a margin."""
+    x, y, w, h = face.box
     return (
-        x + round(fx / scale),
-        y + round(fy / scale),
-        round(fw / scale),
-        round(fh / scale),
+        slice(max(y - h // 4, 0), min(y + h + h // 4, height)),
+        slice(max(x - w // 4, 0), min(x + w + w // 4, width)),
     )
 
 
-def _mouth_openness(samples: np.ndarray, sample_rate: int, fps: int, frames: int) -> np.ndarray:
-    """Per video frame, how far the mouth opens (0–1), following the audio's loudness."""
-    bounds = np.round(np.arange(1, frames) * sample_rate / fps).astype(int)
-    # Views, one per frame: squaring the whole signal at once would double a long clip's memory.
-    rms = np.array(
-        [np.sqrt(np.dot(part, part) / max(len(part), 1)) for part in np.split(samples, bounds)]
-    )
-    loud = float(np.percentile(rms, 90))
-    if loud <= 1e-4:
-        return np.zeros(frames, dtype=np.float32)
-    floor = loud * 0.15
-    level = np.clip((rms - floor) / (loud - floor), 0, 1)
-    # Smooth the flutter between frames, but keep silent frames shut.
-    smoothed = np.convolve(np.pad(level, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
-    return np.where(rms > floor, smoothed, 0.0).astype(np.float32)
+def _lid_colours(canvas: np.ndarray, face: Face) -> list[np.ndarray]:
+    """Per eye, the colour of the skin just under it: the nearest match for its lid."""
+    colours = []
+    for ex, ey, ew, eh in face.eyes:
+        under = canvas[ey + int(eh * 0.85) : ey + int(eh * 1.05), ex + ew // 4 : ex + 3 * ew // 4]
+        colours.append(np.median(under.reshape(-1, 3), axis=0).astype(np.float32))
+    return colours
 
 
-def _draw_mouth(
-    image: np.ndarray, face: tuple[int, int, int, int], matrix: np.ndarray, openness: float
-) -> None:
-    """Darken an ellipse where the mouth sits, taller the louder the speech."""
-    x, y, w, h = face
-    zoom = float(matrix[0, 0])
-    half_w = max(2.0, zoom * w * 0.13)
-    half_h = max(1.0, zoom * h * 0.055 * openness)
-    # The lips sit about three quarters down a Haar face box; the jaw drops, so grow downwards.
-    cx = zoom * (x + w / 2) + float(matrix[0, 2])
-    cy = zoom * (y + h * 0.76) + float(matrix[1, 2]) + half_h * 0.6
+def _draw_eyelid(image: np.ndarray, eye: Box, shut: float, skin: np.ndarray) -> None:
+    """Lower a soft lid of skin over the eye from the top, darker along its edge."""
+    ex, ey, ew, eh = eye
+    cx, cy = ex + ew / 2, ey + eh * 0.55
+    half_w, half_h = ew * 0.36, eh * 0.22
     pad = 4
-    left, right = int(cx - half_w) - pad, int(cx + half_w) + pad + 1
-    top, bottom = int(cy - half_h) - pad, int(cy + half_h) + pad + 1
-    left, top = max(left, 0), max(top, 0)
-    right, bottom = min(right, image.shape[1]), min(bottom, image.shape[0])
+    left, top = max(int(cx - half_w) - pad, 0), max(int(cy - half_h) - pad, 0)
+    right = min(int(cx + half_w) + pad + 1, image.shape[1])
+    bottom = min(int(cy + half_h) + pad + 1, image.shape[0])
     if right <= left or bottom <= top:
         return
     mask = np.zeros((bottom - top, right - left), dtype=np.float32)
-    cv2.ellipse(
-        mask,
-        (round(cx - left), round(cy - top)),
-        (round(half_w), round(half_h)),
-        0,
-        0,
-        360,
-        1.0,
-        thickness=-1,
-        lineType=cv2.LINE_AA,
-    )
-    mask = cv2.GaussianBlur(mask, (0, 0), 1.5)[..., np.newaxis] * 0.85
-    region = image[top:bottom, left:right]
-    colour = np.array(MOUTH_COLOUR_BGR, dtype=np.float32)
-    region[:] = (region * (1 - mask) + colour * mask).astype(np.uint8)
+    centre = (round(cx - left), round(cy - top))
+    cv2.ellipse(mask, centre, (round(half_w), round(half_h)), 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    edge = cy - half_h + 2 * half_h * shut - top
+    rows = np.arange(mask.shape[0], dtype=np.float32)[:, np.newaxis]
+    soft = max(1.0, half_h * 0.3)
+    lid = cv2.GaussianBlur(mask * np.clip(edge - rows + 0.5, 0, 1), (0, 0), soft)
+    lashes = lid * np.clip(1 - np.abs(rows - edge) / 1.5, 0, 1) * 0.5 * shut
+    region = image[top:bottom, left:right].astype(np.float32)
+    region = region * (1 - lid[..., None]) + skin * lid[..., None]
+    region = region * (1 - lashes[..., None]) + skin * 0.45 * lashes[..., None]
+    image[top:bottom, left:right] = region.astype(np.uint8)
+
+
+def _draw_mouth(image: np.ndarray, face: Face, openness: float, stretch: float) -> None:
+    """Open a dark mouth at the lips, taller the more open, with teeth showing when it is wide."""
+    _, _, _, h = face.box
+    cx, cy = face.mouth
+    half_w = max(2.0, face.mouth_width / 2 * stretch * (0.75 + 0.25 * openness))
+    half_h = max(1.0, h * 0.065 * openness)
+    # The jaw drops: the mouth grows downwards from the line of the lips.
+    cy += half_h * 0.6
+    pad = 4
+    left, right = max(int(cx - half_w) - pad, 0), min(int(cx + half_w) + pad + 1, image.shape[1])
+    top, bottom = max(int(cy - half_h) - pad, 0), min(int(cy + half_h) + pad + 1, image.shape[0])
+    if right <= left or bottom <= top:
+        return
+    centre = (round(cx - left), round(cy - top))
+    axes = (round(half_w), round(half_h))
+    mask = np.zeros((bottom - top, right - left), dtype=np.float32)
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    mask = cv2.GaussianBlur(mask, (0, 0), 1.2)
+    core = np.zeros_like(mask)
+    core_axes = (round(half_w * 0.8), round(half_h * 0.6))
+    cv2.ellipse(core, centre, core_axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
+    core = cv2.GaussianBlur(core, (0, 0), max(1.0, half_h * 0.3))[..., np.newaxis]
+    colour = (1 - core) * np.float32(MOUTH_EDGE_BGR) + core * np.float32(MOUTH_CORE_BGR)
+    region = image[top:bottom, left:right].astype(np.float32)
+    inside = (mask * 0.92)[..., np.newaxis]
+    region = region * (1 - inside) + colour * inside
+    if openness > 0.35:
+        # The upper teeth: a pale band along the top of the opening.
+        rows = np.arange(mask.shape[0], dtype=np.float32)[:, np.newaxis]
+        band = (rows < centre[1] - half_h * 0.45) * mask * min(1.0, (openness - 0.35) * 3) * 0.8
+        teeth = np.array(TEETH_COLOUR_BGR, dtype=np.float32)
+        region = region * (1 - band[..., None]) + teeth * band[..., None]
+    image[top:bottom, left:right] = region.astype(np.uint8)
