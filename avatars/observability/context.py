@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import dramatiq
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 job_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("job_id", default=None)
@@ -41,17 +42,15 @@ class JobContext(dramatiq.Middleware):
 
 
 class JobContextMiddleware:
-    """Django middleware: a view whose URL names a job (the provider callbacks) logs its id."""
+    """Django middleware: a view whose URL names a job (the provider callbacks) logs its id,
+    up to Django's own line about the response, which comes after every middleware."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = job_id.set(None)
-        try:
-            return self.get_response(request)
-        finally:
-            job_id.reset(token)
+        job_id.set(None)
+        return self.get_response(request)
 
     def process_view(
         self,
@@ -62,3 +61,10 @@ class JobContextMiddleware:
     ) -> None:
         if isinstance(kwargs.get("job_id"), int):
             job_id.set(kwargs["job_id"])
+
+
+def _forget_job(**kwargs: Any) -> None:
+    job_id.set(None)
+
+
+request_finished.connect(_forget_job, dispatch_uid="avatars.observability.context")

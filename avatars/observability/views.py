@@ -8,7 +8,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+
+# Every Prometheus version reads 0.0.4; the names here need nothing newer.
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from . import heartbeat, readiness
 from .metrics import StudioCollector
@@ -87,4 +90,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
             return response
     registry = CollectorRegistry()
     registry.register(StudioCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_PLAIN_0_0_4)
