@@ -350,11 +350,16 @@ def test_the_renders_list_pages_through_older_renders(alice, library, login, mon
     jobs = add_jobs(library.avatar, library.script, library.voice, 5, requested_by=alice)
     client = login(alice)
 
-    first, third = client.get("/studio/renders/"), client.get("/studio/renders/", {"page": 3})
+    first = client.get("/studio/renders/")
+    second = client.get("/studio/renders/", {"c": first.context["older"]})
+    third = client.get("/studio/renders/", {"c": second.context["older"]})
+    back = client.get("/studio/renders/", {"c": third.context["newer"]})
 
     assert [j for j, _ in first.context["jobs"]] == jobs[:2:-1]
+    assert [j for j, _ in second.context["jobs"]] == jobs[2:0:-1]
     assert [j for j, _ in third.context["jobs"]] == [jobs[0]]
-    assert "page=2" in text(first) and ">Older<" in text(first)
+    assert [j for j, _ in back.context["jobs"]] == jobs[2:0:-1]
+    assert f"c={first.context['older']}" in text(first) and ">Newer<" not in text(first)
     assert ">Newer<" in text(third) and ">Older<" not in text(third)
 
 

@@ -116,11 +116,24 @@ class RenderJob(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index("status", "status_changed_at", name="job_status_age")]
+        # Every list shows the newest first (ties broken by id), so each index ends in
+        # (created_at, id) and a page is a short range scan whatever the table's size.
+        indexes = [
+            models.Index("status", "status_changed_at", name="job_status_age"),
+            models.Index(fields=["created_at", "id"], name="job_newest"),
+            models.Index(fields=["team", "created_at", "id"], name="job_team_newest"),
+            models.Index(fields=["requested_by", "created_at", "id"], name="job_requester_newest"),
+            models.Index(fields=["status", "created_at", "id"], name="job_status_newest"),
+            models.Index(
+                fields=["team", "finished_at", "id"],
+                name="job_review_queue",
+                condition=models.Q(status="succeeded", review="pending"),
+            ),
+        ]
         permissions = [
             ("cancel_renderjob", "Can cancel a render"),
             ("retry_renderjob", "Can retry"),

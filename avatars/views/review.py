@@ -20,9 +20,11 @@ from avatars.views.studio import jobs_for
 @permission_required("avatars.review_renderjob", raise_exception=True)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
+    # Team ids as a list, so the planner walks the partial index job_review_queue per team.
+    teams = list(access.member_teams(request.user).values_list("pk", flat=True))
     waiting = (
         RenderJob.objects.filter(
-            team__in=access.member_teams(request.user),
+            team__in=teams,
             status=JobStatus.SUCCEEDED,
             review=ReviewStatus.PENDING,
         )

@@ -20,6 +20,7 @@ from avatars.admin.jobs import estimate_inputs
 from avatars.forms import AvatarForm, RenderRequestForm
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
+from avatars.pagination import newest_first
 from avatars.review import versions as job_versions
 
 PAGE = 50
@@ -173,22 +174,18 @@ def new_render(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def renders(request: HttpRequest) -> HttpResponse:
-    jobs = jobs_for(request.user)
+    jobs = access.scope_to_user_by_id(RenderJob.objects.all(), request.user)
     mine = request.GET.get("who") != "team"
     if mine:
         jobs = jobs.filter(requested_by=request.user)
-    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
-    rows = list(
-        jobs.select_related("avatar", "script_revision__script", "audio_clip").order_by(
-            "-created_at", "-pk"
-        )[(page - 1) * PAGE : page * PAGE + 1]
-    )
+    related = jobs.select_related("avatar", "script_revision__script", "audio_clip")
+    page = newest_first(related, request.GET.get("c", ""), PAGE)
     context = {
         "section": "renders",
-        "jobs": [(job, progress(job)) for job in rows[:PAGE]],
+        "jobs": [(job, progress(job)) for job in page.rows],
         "mine": mine,
-        "page": page,
-        "has_next": len(rows) > PAGE,
+        "newer": page.newer,
+        "older": page.older,
     }
     return render(request, "studio/renders.html", context)
 
