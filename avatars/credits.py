@@ -128,6 +128,8 @@ def reserve(job: RenderJob, user: AbstractBaseUser | None) -> None:
 def settle(job_id: int, status: str) -> None:
     """Release a finished job's hold and, if it succeeded, charge what it cost (once)."""
     job = RenderJob.objects.select_related("team").get(pk=job_id)
+    if job.is_draft:
+        return  # a sandbox preview holds nothing and costs nothing
     entries = {
         e.kind: e
         for e in CreditEntry.objects.filter(job=job, kind__in=[K.HOLD, K.CHARGE, K.RELEASE])

@@ -184,8 +184,10 @@ class RenderRequestForm(forms.Form):
         help_text="If it is unavailable, the render moves along the team's fallback list.",
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, draft: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A draft renders in the sandbox whatever provider is chosen for the real render.
+        self.draft = draft
         teams = access.member_teams(user)
         self.fields["team"].queryset = teams
         usable = {"team__in": teams, "archived": False}
@@ -231,5 +233,6 @@ class RenderRequestForm(forms.Form):
             resolution=data["resolution"],
             seed=data.get("seed"),
             video_prompt=data.get("video_prompt") or "",
-            provider=data["provider"],
+            provider="sandbox" if self.draft else data["provider"],
+            draft=self.draft,
         )

@@ -9,26 +9,38 @@ job id; each step re-reads the job and does nothing when the job has moved on.
 from __future__ import annotations
 
 import datetime
+import errno
 import logging
+import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from avatars import catalog, credits, fetch, review, routing, scripts, video
+from avatars import captions, catalog, credits, fetch, review, routing, scripts, video
 from avatars.media_urls import media_url
-from avatars.models import AudioClip, Avatar, JobEvent, JobStatus, RenderJob, Script, Team, Voice
+from avatars.models import (
+    AudioClip,
+    Avatar,
+    JobEvent,
+    JobStatus,
+    RenderJob,
+    Script,
+    ScriptRevision,
+    Team,
+    Voice,
+)
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
 from avatars.providers import LABELS, base, get_provider
 from avatars.providers.ratelimit import Throttled
@@ -37,6 +49,7 @@ log = logging.getLogger(__name__)
 
 S = JobStatus
 WAITING_FOR_PROVIDER = (S.SUBMITTED, S.PROCESSING)
+SCRATCH_IDLE_SECONDS = 600
 
 
 class RenderRequestError(Exception):
@@ -60,6 +73,12 @@ class RenderRequest:
     seed: int | None = None
     video_prompt: str = ""
     provider: str = ""
+    # A free sandbox preview rather than a paid render.
+    draft: bool = False
+    # Render exactly this revision of the script, not its latest (sending a draft on).
+    revision: ScriptRevision | None = None
+    # The preview this render is sent on from.
+    from_draft: RenderJob | None = None
 
 
 # --- requesting -------------------------------------------------------------------------------
@@ -108,7 +127,10 @@ def _speech_problems(request: RenderRequest) -> dict[str, str]:
     errors = {}
     if request.script.team_id != team_id:
         errors["script"] = "Pick a script from your team's library."
-    missing = [n for n in request.script.variables if not request.variables.get(n, "").strip()]
+    names = (
+        scripts.variables(request.revision.text) if request.revision else request.script.variables
+    )
+    missing = [n for n in names if not request.variables.get(n, "").strip()]
     if missing:
         errors["variables"] = "Fill in " + ", ".join(f"{{{{{n}}}}}" for n in missing) + "."
     if request.voice is None:
@@ -129,9 +151,10 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
         raise RenderRequestError(errors)
     revision, text = None, ""
     if request.script is not None:
-        revision = request.script.revisions.order_by("-number").first()
+        revision = request.revision or request.script.revisions.order_by("-number").first()
         text = fill_variables(revision.text, request.variables)
     provider = routing.chosen_provider(request.team, request.provider)
+    free = request.draft
     try:
         with transaction.atomic():
             job = RenderJob.objects.create(
@@ -145,7 +168,7 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
                 audio_clip=request.audio_clip,
                 variables={
                     k: request.variables[k]
-                    for k in (revision.script.variables if revision else [])
+                    for k in (scripts.variables(revision.text) if revision else [])
                     if k in request.variables
                 },
                 text=text,
@@ -153,9 +176,12 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
                 seed=request.seed,
                 video_prompt=request.video_prompt,
                 provider=provider,
-                estimated_cost=estimate(request, text),
+                estimated_cost=Decimal(0) if free else estimate(request, text),
+                is_draft=free,
+                draft=request.from_draft,
             )
-            credits.reserve(job, request.user)
+            if not free:
+                credits.reserve(job, request.user)
             _start(job, request.user)
     except credits.BudgetExceeded as refused:
         raise RenderRequestError({"budget": str(refused)}) from None
@@ -196,6 +222,8 @@ def requested_message(job: RenderJob) -> str:
             f"{credits.dollars(job.estimated_cost)} it is over {job.team}'s threshold of "
             f"{credits.dollars(job.team.approval_threshold)}."
         )
+    if job.is_draft:
+        return f"Draft #{job.pk} is rendering in the sandbox, free of charge."
     return f"Render #{job.pk} is on its way."
 
 
@@ -568,6 +596,8 @@ def apply_state(job: RenderJob, state: base.TaskState, actor: str) -> None:
             cost=state.cost,
             duration_seconds=state.duration_seconds,
         ):
+            for said in state.notes:
+                note(job.pk, actor, said)
             _send("store_job", job.pk)
     elif state.status == base.TaskStatus.FAILED:
         message = state.error_message or "The provider could not render this video."
@@ -634,7 +664,7 @@ def store(job_id: int) -> None:
     job = RenderJob.objects.filter(pk=job_id, status=S.STORING).first()
     if job is None:
         return
-    with tempfile.TemporaryDirectory(prefix="render-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"render-{job_id}-", dir=scratch_root()) as scratch:
         try:
             downloaded = fetch.download(
                 job.result_url,
@@ -657,7 +687,64 @@ def store(job_id: int) -> None:
             message = f"The provider sent back something that is not a video: {error}"
             _fail(job, message, "storage", "not_a_video")
             return
-        _finish(job, downloaded.path, info, poster)
+        except OSError as error:
+            _not_stored(job, error)
+            return
+        try:
+            _finish(job, downloaded.path, info, poster)
+        except OSError as error:
+            _not_stored(job, error)
+            return
+    # Parts of an earlier try that was killed while saving.
+    _remove_unreferenced(job)
+
+
+def _not_stored(job: RenderJob, error: OSError) -> None:
+    """Our own storage refused the video (full, most likely): keep no part of it."""
+    _remove_unreferenced(job)
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    reason = "our video storage is full" if full else f"our video storage failed ({error})"
+    message = (
+        f"The finished video could not be kept: {reason}. An administrator needs to free or "
+        "fix the storage; then render it again. This render was not charged."
+    )
+    _fail(job, message, "storage", "storage_full" if full else "storage_error")
+
+
+def _remove_unreferenced(job: RenderJob) -> None:
+    """Delete the files in the job's result folder that its row does not point at."""
+    file_fields = [
+        f.name for f in RenderJob._meta.concrete_fields if isinstance(f, models.FileField)
+    ]
+    keep = set(RenderJob.objects.filter(pk=job.pk).values_list(*file_fields).first() or ())
+    storage = job.video.storage
+    folder = str(PurePosixPath(job.video.field.generate_filename(job, "x")).parent)
+    try:
+        names = storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return
+    for name in names:
+        if f"{folder}/{name}" not in keep:
+            storage.delete(f"{folder}/{name}")
+
+
+def scratch_root() -> Path:
+    root = Path(settings.RESULT_SCRATCH_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def sweep_scratch(now: datetime.datetime) -> int:
+    """Remove downloads that a killed worker left behind: nothing has written to them for
+    longer than any live download may pause (its read timeout)."""
+    idle_since = now.timestamp() - SCRATCH_IDLE_SECONDS
+    removed = 0
+    for folder in scratch_root().glob("render-*"):
+        touched = [p.stat().st_mtime for p in (folder, *folder.rglob("*"))]
+        if max(touched) < idle_since:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def _download_failed(job: RenderJob, error: fetch.FetchFailed) -> None:
@@ -706,11 +793,20 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
     with path.open("rb") as handle:
         job.video.save("video.mp4", File(handle), save=False)
     job.poster.save("poster.jpg", ContentFile(poster), save=False)
-    cost = (
-        job.cost
-        if job.cost is not None
-        else credits.price(job.provider, job.resolution, info.duration)
-    )
+    try:
+        subtitles = captions.for_job(job, info.duration)
+    except Exception:
+        # Captions are a courtesy: a fault in them must never lose a video that was paid for.
+        log.exception("could not make captions for job %s", job.pk)
+        subtitles = ""
+    if subtitles:
+        job.captions.save("captions.vtt", ContentFile(subtitles.encode()), save=False)
+    if job.is_draft:
+        cost = Decimal(0)
+    elif job.cost is not None:
+        cost = job.cost
+    else:
+        cost = credits.price(job.provider, job.resolution, info.duration)
     done = transition(
         job.pk,
         S.SUCCEEDED,
@@ -719,6 +815,7 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
         message=f"Stored a {info.duration:.1f} s {info.width}×{info.height} video.",
         video=job.video.name,
         poster=job.poster.name,
+        captions=job.captions.name,
         duration_seconds=info.duration,
         width=info.width,
         height=info.height,
@@ -726,8 +823,9 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
     )
     if not done:
         # Another worker finished first or the job was canceled meanwhile: keep nothing.
-        for file in (job.video, job.poster):
-            file.storage.delete(file.name)
+        for file in (job.video, job.poster, job.captions):
+            if file:
+                file.storage.delete(file.name)
 
 
 # --- people's actions and the sweep -----------------------------------------------------------
@@ -805,6 +903,7 @@ def reconcile(now: datetime.datetime | None = None) -> dict[str, int]:
         for job_id in ids:
             _redrive(job_id, status)
         counts[status] = len(ids)
+    sweep_scratch(now)
     return counts
 
 

@@ -153,8 +153,8 @@ def asset_factory(db):
                 avatar=fields.pop("avatar", None) or self.avatar(team, f"Job face {Assets.seed}"),
                 script_revision=script.revisions.get(),
                 voice=self.voice(team, f"Job voice {Assets.seed}"),
-                text=script.text,
-                provider="sandbox",
+                text=fields.pop("text", script.text),
+                provider=fields.pop("provider", "sandbox"),
                 status=status,
                 **fields,
             )

@@ -61,6 +61,12 @@ class RenderJob(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    # A free sandbox preview, rendered to see a request before paying for it.
+    is_draft = models.BooleanField(default=False)
+    # The preview this paid render was sent on from, kept beside it.
+    draft = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_on_as"
+    )
     # The first render of a video; every re-render of it shares this root.
     root = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
@@ -102,6 +108,7 @@ class RenderJob(models.Model):
 
     video = models.FileField(upload_to=result_upload_to, max_length=200, blank=True)
     poster = models.ImageField(upload_to=result_upload_to, max_length=200, blank=True)
+    captions = models.FileField(upload_to=result_upload_to, max_length=200, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)

@@ -27,6 +27,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             team__in=teams,
             status=JobStatus.SUCCEEDED,
             review=ReviewStatus.PENDING,
+            is_draft=False,
         )
         .select_related("avatar", "requested_by", "script_revision__script", "audio_clip")
         .order_by("finished_at", "pk")[:100]

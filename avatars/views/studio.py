@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from avatars import access, credits
+from avatars import access, credits, drafts, routing
 from avatars import render as rendering
 from avatars import scripts as script_text
 from avatars.admin.jobs import estimate_inputs
@@ -21,6 +21,7 @@ from avatars.forms import AvatarForm, RenderRequestForm
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
 from avatars.pagination import newest_first
+from avatars.providers import LABELS, configured_providers, get_provider
 from avatars.review import versions as job_versions
 
 PAGE = 50
@@ -149,13 +150,19 @@ def speech_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("avatars.add_renderjob", raise_exception=True)
 def new_render(request: HttpRequest) -> HttpResponse:
-    form = RenderRequestForm(request.POST or None, user=request.user, initial=request.GET.dict())
+    draft = request.method == "POST" and "draft" in request.POST
+    form = RenderRequestForm(
+        request.POST or None, user=request.user, initial=request.GET.dict(), draft=draft
+    )
     teams = list(form.fields["team"].queryset)
     if len(teams) == 1:
         form.fields["team"].initial = teams[0]
     if request.method == "POST" and form.is_valid():
         try:
-            job = rendering.request_render(form.render_request())
+            if draft:
+                job = drafts.request_draft(form.render_request())
+            else:
+                job = rendering.request_render(form.render_request())
         except rendering.RenderRequestError as refused:
             for field, message in refused.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -167,6 +174,7 @@ def new_render(request: HttpRequest) -> HttpResponse:
         "form": form,
         "budgets": [credits.budget_status(team) for team in teams],
         "pricing": estimate_inputs(form),
+        "drafts_enabled": get_provider(drafts.DRAFT_PROVIDER).configured,
     }
     return render(request, "studio/new_render.html", context)
 
@@ -238,12 +246,49 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and user.has_perm("avatars.approve_renderjob")
             and job.requested_by_id != user.pk,
             "review": member
+            and not job.is_draft
             and job.status == JobStatus.SUCCEEDED
             and user.has_perm("avatars.review_renderjob"),
             "comment": member,
+            "send_on": member
+            and drafts.can_send_on(job)
+            and user.has_perm("avatars.add_renderjob"),
         },
+        "send_on": send_on_choices(job),
     }
     return render(request, "studio/job.html", context)
+
+
+def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
+    """For a finished draft: each provider it can be sent to, with what it would cost there."""
+    if not drafts.can_send_on(job):
+        return []
+    seconds = job.duration_seconds or 0.0
+    return [
+        {
+            "name": name,
+            "label": LABELS[name],
+            "price": credits.price(name, job.resolution, seconds),
+            "preferred": name == routing.chosen_provider(job.team, ""),
+        }
+        for name in configured_providers()
+    ]
+
+
+@login_required
+@require_POST
+@permission_required("avatars.add_renderjob", raise_exception=True)
+def job_send_on(request: HttpRequest, pk: int) -> HttpResponse:
+    draft = job_for(request, pk)
+    if not _member(request, draft):
+        raise PermissionDenied
+    try:
+        job = drafts.send_on(draft, request.user, request.POST.get("provider", ""))
+    except rendering.RenderRequestError as refused:
+        messages.error(request, " ".join(refused.errors.values()))
+        return redirect("studio:job", pk=draft.pk)
+    messages.success(request, rendering.requested_message(job))
+    return redirect("studio:job", pk=job.pk)
 
 
 @login_required

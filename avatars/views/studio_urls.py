@@ -15,5 +15,6 @@ urlpatterns = [
     path("renders/<int:pk>/", studio.job_detail, name="job"),
     path("renders/<int:pk>/cancel/", studio.job_cancel, name="job_cancel"),
     path("renders/<int:pk>/approve/", studio.job_approve, name="job_approve"),
+    path("renders/<int:pk>/send-on/", studio.job_send_on, name="job_send_on"),
     path("notifications/", studio.notifications, name="notifications"),
 ]

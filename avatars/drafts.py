@@ -1,0 +1,48 @@
+"""Draft previews: a request rendered free by the sandbox, then sent on to a paid provider as is."""
+
+import dataclasses
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from avatars import render
+from avatars.models import JobStatus, RenderJob
+
+DRAFT_PROVIDER = "sandbox"
+
+
+def request_draft(request: render.RenderRequest) -> RenderJob:
+    """Render the request with the sandbox, at no cost and without an approval."""
+    return render.request_render(
+        dataclasses.replace(request, provider=DRAFT_PROVIDER, draft=True, from_draft=None)
+    )
+
+
+def can_send_on(job: RenderJob) -> bool:
+    return job.is_draft and job.status == JobStatus.SUCCEEDED
+
+
+def send_on(draft: RenderJob, user: AbstractBaseUser | None, provider: str = "") -> RenderJob:
+    """Request the paid render of exactly what the draft showed: same revision, same inputs.
+
+    `provider` empty means the team's preferred one. Raises RenderRequestError like any request
+    (budget, approval threshold and consent are checked again now).
+    """
+    if not can_send_on(draft):
+        raise render.RenderRequestError({"draft": "Only a finished draft can be sent on."})
+    revision = draft.script_revision
+    request = render.RenderRequest(
+        team=draft.team,
+        user=user,
+        avatar=draft.avatar,
+        script=revision.script if revision else None,
+        revision=revision,
+        voice=draft.voice,
+        audio_clip=draft.audio_clip,
+        variables=draft.variables,
+        resolution=draft.resolution,
+        seed=draft.seed,
+        video_prompt=draft.video_prompt,
+        provider=provider,
+        from_draft=draft,
+    )
+    return render.request_render(request)
