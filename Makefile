@@ -39,8 +39,9 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
 
+# `make bench ONLY=lists` runs one benchmark (names in tests/bench/run.py BENCHES).
 bench: $(VENV)/.test-installed
-	$(BIN)/python tests/bench/run.py
+	$(BIN)/python tests/bench/run.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media test-artifacts

@@ -59,6 +59,8 @@ PROVIDERS = (
     "studio-a",
     "studio-b",
 )
+from tests.bench import common  # noqa: E402
+
 IN_FLIGHT = 200  # the newest jobs still hold their estimate
 BATCH = 20_000
 CHUNK = 2000
@@ -99,17 +101,9 @@ def _load() -> str:
 
 def _configure(scratch: Path) -> None:
     os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
-            "DEBUG": "0",
-            "SECRET_KEY": "benchmark-only-not-secret",
-            "ALLOWED_HOSTS": "testserver",
-            "MEDIA_STORAGE": "local",
-            "MEDIA_ROOT": str(scratch / "media"),
-            "BROKER_URL": "",
-            "LOG_LEVEL": "WARNING",
-        }
+        common.environment(
+            DATABASE_URL=f"sqlite:///{scratch / 'bench.sqlite3'}", MEDIA_ROOT=str(scratch / "media")
+        )
     )
 
 
@@ -490,6 +484,17 @@ def _print(seeded: Seeded, figures: dict[str, Figure]) -> None:
         ],
         "plain_csv",
     )
+    for label, key, base in (
+        ("ledger: /credits/ overview, a month", "overview", "plain_aggregate"),
+        ("ledger: CSV export of the year", "ledger_csv", "plain_csv"),
+    ):
+        figure, baseline = figures[key].seconds, figures[base].seconds
+        common.record(
+            f"{label} of {seeded.entries:,} rows",
+            f"{figure:.3f} s",
+            f"{baseline:.3f} s (plain SQL)",
+            f"{figure / baseline:.1f}×",
+        )
 
 
 def _table(

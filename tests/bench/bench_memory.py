@@ -37,7 +37,7 @@ def measure_in_child(*args: str) -> dict:
         env=os.environ,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=1200,
         check=False,
     )
     if done.returncode != 0:

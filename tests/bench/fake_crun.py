@@ -2,7 +2,8 @@
 
 CreateTask answers at once, TaskInfo reports every task finished, and the result link
 serves a tiny real MP4 from memory. Big files registered with `serve_file` are streamed
-from disk with sendfile, so the server itself holds none of them in memory.
+from disk with sendfile, and `generated_url` ones are made while they stream, so the server
+itself holds none of them in memory.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class FakeCrun(ThreadingHTTPServer):
         self.files[name] = path
         return f"{self.url}/files/{name}"
 
+    def generated_url(self, size: int) -> str:
+        """A link to an MP4 of `size` bytes generated as it streams (at most 4 GB: one box)."""
+        return f"{self.url}/generated/{size}"
+
     def next_task_id(self) -> str:
         with self._lock:
             return f"task_{next(self._ids):08d}"
@@ -115,6 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path.startswith("/results/"):
             self.server.calls["result"] += 1
             self._send(200, "video/mp4", self.server.result)
+        elif parts.path.startswith("/generated/") and parts.path[11:].isdigit():
+            self.server.calls["generated"] += 1
+            self._generated(int(parts.path[11:]))
         elif parts.path.startswith("/files/") and parts.path[7:] in self.server.files:
             self.server.calls["file"] += 1
             self._sendfile(self.server.files[parts.path[7:]])
@@ -130,6 +138,20 @@ class _Handler(BaseHTTPRequestHandler):
             f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         self.wfile.write(head + body)
+
+    def _generated(self, size: int) -> None:
+        """A valid MP4 of `size` bytes made as it is sent: the result video, then one `free`
+        box of zeros, written from one reused block so the server holds none of it."""
+        video = self.server.result
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        self.wfile.write(video + struct.pack(">I4s", size - len(video), b"free"))
+        block = memoryview(bytes(1024 * 1024))
+        left = size - len(video) - 8
+        while left > 0:
+            left -= self.wfile.write(block[: min(left, len(block))])
 
     def _sendfile(self, path: Path) -> None:
         with path.open("rb") as handle:

@@ -1,4 +1,9 @@
-"""Run the benchmarks and print their figures: `.venv/bin/python tests/bench/run.py`.
+"""Run the benchmarks and print their figures: `.venv/bin/python tests/bench/run.py [--only NAME]`.
+
+`make bench` runs them all, `make bench ONLY=lists` one of them (names in BENCHES). The
+pipeline and memory benchmarks run here; the others are modules of their own, run in a
+process each (bench_callbacks, bench_workers, bench_lists, bench_ledger), and every one
+hands its figures to common.record for the summary table printed at the end.
 
 A plain script rather than pytest: pytest-django would put its database in the project's
 shared test-db.sqlite3, and a benchmark must not race another test run there. This script
@@ -25,20 +30,19 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.bench.fake_crun import API_KEY, FakeCrun, tiny_mp4, write_padded_mp4  # noqa: E402
+from tests.bench import common  # noqa: E402
+from tests.bench.fake_crun import API_KEY, FakeCrun, tiny_mp4  # noqa: E402
 
-MB = 1024 * 1024
+BENCHES = ("pipeline", "memory", "callbacks", "workers", "lists", "ledger")
+FREE_DISK_NEEDED = 5 * 1000**3
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=BENCHES, help="run this benchmark alone")
     parser.add_argument("--jobs", type=int, default=1000, help="jobs through the pipeline")
-    parser.add_argument("--result-mb", type=int, default=500, help="size of the big result (MB)")
     parser.add_argument(
-        "--ledger-rows", type=int, default=1_000_000, help="rows of the ledger benchmark (0: skip)"
-    )
-    parser.add_argument(
-        "--list-jobs", type=int, default=10_000, help="jobs of the list-page benchmark (0: skip)"
+        "--result-bytes", type=int, default=2_000_000_000, help="size of the big result"
     )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -48,50 +52,49 @@ def main() -> None:
 
         print(json.dumps(child(*args.child)))
         return
+    chosen = [args.only] if args.only else list(BENCHES)
     scratch = Path(tempfile.mkdtemp(prefix="avatar-bench-"))
+    os.environ["BENCH_SUMMARY"] = str(scratch / "summary.jsonl")
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, data in {scratch}")
+    print(f"load average at start: {common.load()} (other work on the machine skews timings)")
     video = tiny_mp4()
     fake = FakeCrun(video).start()
     try:
-        _configure(scratch, fake.url)
-        _setup_django(migrate=True)
-        print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, data in {scratch}")
-        print(f"load average at start: {_load()} (other work on the machine skews timings)")
-        pipeline = _pipeline(fake, args.jobs)
-        memory = _memory(fake, scratch, video, args.result_mb * 1_000_000)
-        _print_tables(pipeline, memory, len(video))
-        if args.ledger_rows:
-            _ledger(args.ledger_rows)
-        if args.list_jobs:
-            _lists(args.list_jobs)
-        print(f"\nload average at end: {_load()}")
+        if {"pipeline", "memory"} & set(chosen):
+            _configure(scratch, fake.url)
+            _setup_django(migrate=True)
+        if "pipeline" in chosen:
+            _print_pipeline(_pipeline(fake, args.jobs), len(video))
+        if "memory" in chosen:
+            memory = _memory(fake, scratch, args.result_bytes)
+            if memory:
+                _print_memory(memory)
+        for number, name in enumerate(chosen, start=1):
+            if name not in ("pipeline", "memory"):
+                print(f"\n{number}. tests/bench/bench_{name}.py", flush=True)
+                subprocess.run(
+                    [sys.executable, "-m", f"tests.bench.bench_{name}"], cwd=ROOT, check=True
+                )
+        common.print_table(Path(os.environ["BENCH_SUMMARY"]))
+        print(f"\nload average at end: {common.load()}")
     finally:
         fake.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _load() -> str:
-    return " ".join(f"{load:.2f}" for load in os.getloadavg())
-
-
 def _configure(scratch: Path, crun_url: str) -> None:
     os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DATABASE_URL": f"sqlite:///{scratch / 'bench.sqlite3'}",
-            "DEBUG": "0",
-            "SECRET_KEY": "benchmark-only-not-secret",
-            "MEDIA_STORAGE": "local",
-            "MEDIA_ROOT": str(scratch / "media"),
-            "SANDBOX_ROOT": str(scratch / "sandbox"),
-            "BROKER_URL": "",
-            "DEFAULT_PROVIDER": "crun",
-            "CRUN_API_KEY": API_KEY,
-            "CRUN_BASE_URL": crun_url,
-            "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
-            "FETCH_ALLOW_PRIVATE": "1",
-            # Four log lines per job to the terminal would measure the terminal.
-            "LOG_LEVEL": "WARNING",
-        }
+        common.environment(
+            DATABASE_URL=f"sqlite:///{scratch / 'bench.sqlite3'}",
+            MEDIA_ROOT=str(scratch / "media"),
+            SANDBOX_ROOT=str(scratch / "sandbox"),
+            RESULT_SCRATCH_DIR=str(scratch / "downloads"),
+            DEFAULT_PROVIDER="crun",
+            CRUN_API_KEY=API_KEY,
+            CRUN_BASE_URL=crun_url,
+            PUBLIC_BASE_URL="http://127.0.0.1:8000",
+            FETCH_ALLOW_PRIVATE="1",
+        )
     )
 
 
@@ -120,38 +123,28 @@ def _pipeline(fake: FakeCrun, jobs: int) -> dict:
     return {"jobs": jobs, "before": before, "after": after, "run": run, "queries": queries}
 
 
-def _memory(fake: FakeCrun, scratch: Path, video: bytes, size: int) -> dict:
-    from avatars.models import Team
+def _memory(fake: FakeCrun, scratch: Path, size: int) -> dict | None:
+    from avatars.models import RenderJob, Team
     from tests.bench import bench_memory as bench
     from tests.bench.bench_pipeline import render_request
 
-    big = scratch / "big.mp4"
-    print(f"memory: writing a {size / 1e6:.0f} MB MP4…", flush=True)
-    write_padded_mp4(big, size, video)
-    url = fake.serve_file(big.name, big)
+    free = shutil.disk_usage(scratch).free
+    if free < FREE_DISK_NEEDED:
+        print(f"\nmemory: skipped, {free / 1e9:.1f} GB free where 5 GB are needed", flush=True)
+        return None
+    print(f"memory: streaming a generated {size / 1e9:.1f} GB MP4, three times…", flush=True)
+    url = fake.generated_url(size)
     request = render_request(Team.objects.create(name="Memory", slug="memory"))
     results = {"baseline": bench.measure_in_child("baseline", url)}
     for kind in ("store", "store-tracemalloc"):
-        results[kind] = bench.measure_in_child(kind, str(bench.storing_job(request, url)))
-    big.unlink()
+        job_id = bench.storing_job(request, url)
+        results[kind] = bench.measure_in_child(kind, str(job_id))
+        # Two gigabytes a run: gone before the next one.
+        RenderJob.objects.get(pk=job_id).video.delete(save=False)
     return results
 
 
-def _ledger(rows: int) -> None:
-    """The credit reports over a big ledger: bench_ledger.py, with a database of its own."""
-    print("\n3. Credit reports (tests/bench/bench_ledger.py)", flush=True)
-    command = [sys.executable, "-m", "tests.bench.bench_ledger", "--rows", str(rows)]
-    subprocess.run(command, cwd=ROOT, check=True)
-
-
-def _lists(jobs: int) -> None:
-    """The studio and review list pages over many jobs: bench_lists.py, with its own database."""
-    print("\n4. List pages (tests/bench/bench_lists.py)", flush=True)
-    command = [sys.executable, "-m", "tests.bench.bench_lists", "--jobs", str(jobs)]
-    subprocess.run(command, cwd=ROOT, check=True)
-
-
-def _print_tables(pipeline: dict, memory: dict, video_bytes: int) -> None:
+def _print_pipeline(pipeline: dict, video_bytes: int) -> None:
     jobs, run = pipeline["jobs"], pipeline["run"]
     baseline = (pipeline["before"] + pipeline["after"]) / 2
     per_job = 1000 / jobs
@@ -180,7 +173,15 @@ def _print_tables(pipeline: dict, memory: dict, video_bytes: int) -> None:
         detail = ", ".join(f"{kind} {n:g}" for kind, n in sorted(kinds.items()))
         print(f"     {phase:16}{count:6g}   ({detail})")
     print(f"     {'total':16}{total:6g}")
+    common.record(
+        "pipeline: ms per job, one thread",
+        f"{run.seconds * per_job:.2f} ms",
+        f"{baseline * per_job:.2f} ms (httpx loop)",
+        f"{run.seconds / baseline:.1f}×",
+    )
 
+
+def _print_memory(memory: dict) -> None:
     base, store = memory["baseline"], memory["store"]
     print()
     print(f"2. Memory storing a {base['bytes'] / 1e6:.0f} MB result, each in a fresh process")
@@ -198,6 +199,12 @@ def _print_tables(pipeline: dict, memory: dict, video_bytes: int) -> None:
     print(f"   {'ratio store / baseline':38}{peak_ratio:>12}{growth_ratio:>11}")
     traced = memory["store-tracemalloc"]
     print(f"   render.store outcome: {store['outcome']}, stored {store['bytes']:,} bytes")
+    common.record(
+        f"memory: peak RSS storing {base['bytes'] / 1e9:.1f} GB",
+        f"{store['peak_kb'] / 1024:.0f} MB",
+        f"{base['peak_kb'] / 1024:.0f} MB (httpx to /dev/null)",
+        peak_ratio,
+    )
     print(
         "   Python allocations at peak during render.store (tracemalloc, separate run): "
         f"{traced['tracemalloc_peak_kb'] / 1024:.1f} MB"
