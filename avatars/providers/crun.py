@@ -99,10 +99,12 @@ class CrunProvider:
                 f"{self.who}'s answer about the task did not match its documented form.",
                 detail=repr(data)[:300],
             )
-        status = _STATUSES.get(data.get("status"))
+        raw = data.get("status")
+        # Only strings are looked up: a list or object there is unhashable, not a status.
+        status = _STATUSES.get(raw) if isinstance(raw, str) else None
         if status is None:
             raise base.ProtocolError(
-                f"{self.who} reported an unknown task status {data.get('status')!r}.",
+                f"{self.who} reported an unknown task status {repr(raw)[:80]}.",
                 detail=repr(data)[:300],
             )
         result = data.get("result") if isinstance(data.get("result"), dict) else {}
