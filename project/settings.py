@@ -328,6 +328,11 @@ PROVIDER_RATE_LIMIT_MARGIN_SECONDS = float(env("PROVIDER_RATE_LIMIT_MARGIN_SECON
 
 FETCH_ALLOW_PRIVATE = envbool("FETCH_ALLOW_PRIVATE", DEBUG)
 RESULT_MAX_BYTES = envint("RESULT_MAX_BYTES", 2_000_000_000)
+# Downloads land here before they are stored; the reconcile sweep removes what a killed
+# worker left behind.
+RESULT_SCRATCH_DIR = Path(
+    env("RESULT_SCRATCH_DIR", str(Path(tempfile.gettempdir()) / "avatar-studio-downloads"))
+)
 CALLBACK_MAX_BYTES = envint("CALLBACK_MAX_BYTES", 256_000)
 # Providers may queue a render for a while before they fetch its inputs.
 INPUT_URL_MAX_AGE = envint("INPUT_URL_MAX_AGE", 6 * 3600)
@@ -372,5 +377,7 @@ LOGGING = {
         "django.utils.autoreload": {"level": "WARNING"},
         # httpx logs every URL at INFO, and signed media links must not reach logs.
         "httpx": {"level": "WARNING"},
+        # httpcore's DEBUG lines carry every header, a provider's echo of our key included.
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -114,8 +114,17 @@ def json_body(response: httpx.Response) -> Any:
         return None
 
 
+def redacted(provider: Named, text: str) -> str:
+    """`text` without the provider's own credentials, which a provider may echo back."""
+    for name in ("token", "api_key", "webhook_secret"):
+        secret = getattr(provider, name, "")
+        if isinstance(secret, str) and len(secret) >= 8:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
 def said(provider: Named, message: object) -> str:
-    return f" {provider.who} said: “{message}”." if message else ""
+    return f" {provider.who} said: “{redacted(provider, str(message))}”." if message else ""
 
 
 def error_for(
@@ -132,7 +141,7 @@ def error_for(
     caller), else a default.
     """
     who, quoted = provider.who, said(provider, message)
-    kwargs: dict[str, Any] = {"status": code, "detail": response.text[:300]}
+    kwargs: dict[str, Any] = {"status": code, "detail": redacted(provider, response.text)[:300]}
     if code == 401:
         return base.AuthError(
             f"{who} refused our API key. An administrator needs to check it.{quoted}", **kwargs
