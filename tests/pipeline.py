@@ -6,6 +6,7 @@ with the `redis` broker, through Redis to `dramatiq` worker processes of their o
 a test may kill -9.
 """
 
+import contextlib
 import functools
 import os
 import signal
@@ -127,11 +128,19 @@ class WorkerProcesses:
 @pytest.fixture
 def redis_workers(sandbox, live_server) -> Iterator[WorkerProcesses]:
     """Send messages through Redis and consume them in separate worker processes."""
+    with worker_processes_on(REDIS_URL, live_server.url) as processes:
+        yield processes
+
+
+@contextlib.contextmanager
+def worker_processes_on(redis_url: str, public_url: str) -> Iterator[WorkerProcesses]:
+    """Messages through the Redis at `redis_url` (flushed), to worker processes that reach
+    this process's live server at `public_url`."""
     import avatars.tasks  # noqa: F401  (declares the actors on the broker they are moved from)
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     previous = dramatiq.get_broker()
-    broker = RedisBroker(url=REDIS_URL, middleware=list(previous.middleware))
+    broker = RedisBroker(url=redis_url, middleware=list(previous.middleware))
     for actor_name in previous.get_declared_actors():
         actor = previous.get_actor(actor_name)
         actor.broker = broker
@@ -145,21 +154,23 @@ def redis_workers(sandbox, live_server) -> Iterator[WorkerProcesses]:
     )
     env = {
         **os.environ,
-        "BROKER_URL": REDIS_URL,
+        "BROKER_URL": redis_url,
         "DATABASE_URL": url,
-        "PUBLIC_BASE_URL": live_server.url,
-        "SANDBOX_BASE_URL": f"{live_server.url}/sandbox",
+        "PUBLIC_BASE_URL": public_url,
+        "SANDBOX_BASE_URL": f"{public_url}/sandbox",
         "FETCH_ALLOW_PRIVATE": "1",
         "MEDIA_ROOT": str(Path(sandbox_media_root())),
         **{name: str(value) for name, value in FAST.items()},
     }
     processes = WorkerProcesses(env)
-    yield processes
-    processes.stop_all()
-    for actor_name in broker.get_declared_actors():
-        broker.get_actor(actor_name).broker = previous
-    dramatiq.set_broker(previous)
-    broker.close()
+    try:
+        yield processes
+    finally:
+        processes.stop_all()
+        for actor_name in broker.get_declared_actors():
+            broker.get_actor(actor_name).broker = previous
+        dramatiq.set_broker(previous)
+        broker.close()
 
 
 def sandbox_media_root() -> str:

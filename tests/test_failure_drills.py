@@ -1,0 +1,229 @@
+"""Failure drills: real `dramatiq` worker processes on PostgreSQL and Redis, and the parts
+they depend on broken on purpose while renders are in flight.
+
+After each drill every job is in exactly one final state, the provider was asked to render
+it once, it was charged at most once with its hold settled, and no partial file is left
+(tests/drills.py). A killed worker's messages are only redelivered by Redis after a minute,
+so a drill runs the reconcile sweep as if that long had passed, as production's sweeper
+would, and starts a fresh worker.
+"""
+
+import datetime
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection, transaction
+from django.utils import timezone
+
+from avatars import render
+from avatars.models import JobStatus, RenderJob
+from tests import drills
+from tests.files import mp4_bytes
+from tests.pipeline import WorkerProcesses, request_speech, wait_for, worker_processes_on
+from tests.test_crun_client import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VIDEO = mp4_bytes()
+TIMEOUT = 60
+IN_FLIGHT = (JobStatus.SUBMITTED, JobStatus.PROCESSING)
+
+
+@pytest.fixture
+def scratch(tmp_path, settings) -> Path:
+    """Where workers download results before storing them; the sweep looks here too."""
+    settings.RESULT_SCRATCH_DIR = tmp_path / "scratch"
+    return settings.RESULT_SCRATCH_DIR
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[drills.PrivateRedis]:
+    server = drills.PrivateRedis(tmp_path).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def workers(sandbox, live_server, private_redis, scratch) -> Iterator[WorkerProcesses]:
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "failure drills need PostgreSQL (several worker processes writing at once); "
+            "CI runs them with DATABASE_URL=postgres://…"
+        )
+    with worker_processes_on(private_redis.url, live_server.url) as processes:
+        processes.env["RESULT_SCRATCH_DIR"] = str(scratch)
+        yield processes
+
+
+def request(assets, team, count: int) -> list[RenderJob]:
+    first = request_speech(assets, team)
+    again = render.RenderRequest(
+        team=team,
+        user=None,
+        avatar=first.avatar,
+        script=first.script_revision.script,
+        voice=first.voice,
+        variables=first.variables,
+    )
+    with transaction.atomic():
+        return [first] + [render.request_render(again) for _ in range(count - 1)]
+
+
+def sweep(after: datetime.timedelta) -> dict[str, int]:
+    """The reconcile sweep, as if `after` had passed."""
+    return render.reconcile(now=timezone.now() + after)
+
+
+def finish(jobs: list[RenderJob]) -> list[RenderJob]:
+    return [wait_for(job, timeout=TIMEOUT) for job in jobs]
+
+
+# --- kill -9 --------------------------------------------------------------------------------
+
+
+def test_a_worker_killed_inside_submit(acme, asset_factory, sandbox, workers, media_root, scratch):
+    sandbox.configure(result_bytes=VIDEO, create_delay=2)
+    first = workers.start(threads=4)
+    jobs = request(asset_factory, acme, 3)
+    wait_until(lambda: sandbox.calls["CreateTask"] == 3, timeout=TIMEOUT)
+
+    workers.kill(first)
+
+    # Crun got every request and calls back; the jobs adopt the tasks they started.
+    wait_until(lambda: all(RenderJob.objects.get(pk=j.pk).provider_task_id for j in jobs))
+    assert sweep(datetime.timedelta(minutes=10))[JobStatus.SUBMITTING] == 3
+    workers.start()
+
+    drills.assert_settled_once(finish(jobs), sandbox, media_root, scratch)
+
+
+def test_a_worker_killed_inside_poll(
+    acme, asset_factory, sandbox, workers, live_server, media_root, scratch
+):
+    proxy = drills.HoldingProxy(live_server.url)
+    workers.env["SANDBOX_BASE_URL"] = f"{proxy.url}/sandbox"
+    sandbox.configure(result_bytes=VIDEO, send_callback=False, render_delay=0.5)
+    proxy.armed.set()
+    first = workers.start(threads=4)
+    jobs = request(asset_factory, acme, 2)
+    assert proxy.holding.wait(TIMEOUT)
+
+    workers.kill(first)
+    proxy.armed.clear()
+    proxy.released.set()
+
+    assert all(RenderJob.objects.get(pk=j.pk).status in IN_FLIGHT for j in jobs)
+    sweep(datetime.timedelta(minutes=10))
+    workers.start()
+
+    drills.assert_settled_once(finish(jobs), sandbox, media_root, scratch)
+    proxy.close()
+
+
+def test_a_worker_killed_inside_store_leaves_no_partial_download(
+    acme, asset_factory, sandbox, workers, media_root, scratch
+):
+    # Large enough that the download writes a first chunk before the stall.
+    large = mp4_bytes(seconds=8, size=(640, 360))
+    video = drills.StallingVideo(large)
+    video.stalling.set()
+    sandbox.configure(result_bytes=large, result_url=f"{video.url}/video.mp4")
+    first = workers.start()
+    (job,) = request(asset_factory, acme, 1)
+    assert video.mostly_sent.wait(TIMEOUT)
+    wait_until(lambda: any(p.stat().st_size for p in drills.stored_files(scratch)))
+
+    workers.kill(first)
+    video.stalling.clear()
+
+    assert RenderJob.objects.get(pk=job.pk).status == JobStatus.STORING
+    assert drills.stored_files(scratch), "the drill should have left half a download"
+    assert sweep(datetime.timedelta(hours=1))[JobStatus.STORING] == 1
+    workers.start()
+
+    drills.assert_settled_once(finish([job]), sandbox, media_root, scratch)
+    assert video.requests == 2
+    video.close()
+
+
+# --- Redis and PostgreSQL go away ------------------------------------------------------------
+
+
+def test_redis_restarted_with_jobs_in_flight(
+    acme, asset_factory, sandbox, workers, private_redis, media_root, scratch
+):
+    # Without persistence, as a cache-like Redis runs: every queued and delayed message is
+    # lost, the harder case; the database still knows every job and the sweep redrives them.
+    sandbox.configure(result_bytes=VIDEO, send_callback=False, render_delay=2)
+    workers.start(threads=4)
+    jobs = request(asset_factory, acme, 3)
+    wait_until(
+        lambda: all(RenderJob.objects.get(pk=j.pk).status in IN_FLIGHT for j in jobs),
+        timeout=TIMEOUT,
+    )
+
+    private_redis.kill()
+    time.sleep(1)
+    private_redis.start()
+
+    assert redis.Redis.from_url(private_redis.url).dbsize() == 0
+    sweep(datetime.timedelta(minutes=10))
+
+    drills.assert_settled_once(finish(jobs), sandbox, media_root, scratch)
+
+
+def test_postgresql_refusing_connections_for_a_while(
+    acme, asset_factory, sandbox, workers, media_root, scratch
+):
+    database = connection.settings_dict
+    proxy = drills.RefusingProxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
+    workers.env["DATABASE_URL"] = (
+        f"postgres://{database['USER']}@127.0.0.1:{proxy.port}/{database['NAME']}"
+    )
+    sandbox.configure(result_bytes=VIDEO, create_delay=1.5, render_delay=1)
+    workers.start(threads=4)
+    jobs = request(asset_factory, acme, 3)
+    wait_until(lambda: sandbox.calls["CreateTask"] == 3, timeout=TIMEOUT)
+
+    with proxy.refuse():
+        # The answers to the creates arrive now: the workers cannot record them.
+        time.sleep(4)
+        assert proxy.refused > 0
+
+    # The callbacks reach the web process, whose own database connection is fine.
+    wait_until(lambda: all(RenderJob.objects.get(pk=j.pk).provider_task_id for j in jobs))
+    sweep(datetime.timedelta(minutes=10))
+
+    drills.assert_settled_once(finish(jobs), sandbox, media_root, scratch)
+    proxy.close()
+
+
+# --- the result store fills up -----------------------------------------------------------------
+
+
+def test_a_full_result_store_fails_the_job_and_keeps_nothing(
+    acme, asset_factory, sandbox, workers, media_root, scratch
+):
+    try:
+        mounted = drills.tiny_filesystem(media_root, "2m")
+        mounted.__enter__()
+    except PermissionError as refused:
+        pytest.skip(f"cannot mount a small filesystem here (needs root): {refused}")
+    try:
+        sandbox.configure(result_bytes=VIDEO)
+        (job,) = request(asset_factory, acme, 1)
+        drills.fill(media_root, leave=len(VIDEO) // 2)
+        workers.start()
+
+        job = wait_for(job, timeout=TIMEOUT)
+
+        assert job.error_code == "storage_full"
+        assert job.error_message.startswith(
+            "The finished video could not be kept: our video storage is full."
+        )
+        drills.assert_settled_once([job], sandbox, media_root, scratch, JobStatus.FAILED)
+    finally:
+        mounted.__exit__(None, None, None)
