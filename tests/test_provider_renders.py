@@ -67,7 +67,7 @@ def assert_stored_once(job: RenderJob, media_root: Path, provider: str) -> None:
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     assert job.error_code == "" and job.error_message == ""
     assert status_path(job).count("storing") == 1 and status_path(job)[-1] == "succeeded"
-    assert [f.name for f in renders(media_root)] == ["poster.jpg", "video.mp4"]
+    assert [f.name for f in renders(media_root)] == ["captions.vtt", "poster.jpg", "video.mp4"]
     assert job.duration_seconds == pytest.approx(1.0, abs=0.1)
     assert job.cost == COST[provider]
     ledger = CreditEntry.objects.filter(job=job)

@@ -74,7 +74,7 @@ def assert_succeeded_once(job: RenderJob, media_root: Path) -> None:
     assert status_path(job)[-2:] == ["storing", "succeeded"]
     assert status_path(job).count("storing") == 1
     files = renders(media_root)
-    assert [f.name for f in files] == ["poster.jpg", "video.mp4"]
+    assert [f.name for f in files] == ["captions.vtt", "poster.jpg", "video.mp4"]
     assert job.video.name.endswith("video.mp4")
 
 

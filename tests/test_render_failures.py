@@ -44,7 +44,7 @@ def assert_succeeded(job: RenderJob, media_root: Path) -> None:
     assert status_path(job)[-2:] == ["storing", "succeeded"]
     assert status_path(job).count("storing") == 1
     assert job.video and job.poster and job.duration_seconds == pytest.approx(1.0, abs=0.1)
-    assert len(renders(media_root)) == 2
+    assert len(renders(media_root)) == 3  # video, poster and captions
 
 
 def status_events(job: RenderJob) -> list:

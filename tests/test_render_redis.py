@@ -51,7 +51,7 @@ def assert_succeeded_once(job: RenderJob, media_root: Path) -> None:
     assert path[:3] == ["queued", "submitting", "submitted"]
     assert path[-2:] == ["storing", "succeeded"]
     assert path.count("submitting") == 1 and path.count("storing") == 1
-    assert [f.name for f in renders(media_root)] == ["poster.jpg", "video.mp4"]
+    assert [f.name for f in renders(media_root)] == ["captions.vtt", "poster.jpg", "video.mp4"]
 
 
 def test_a_render_succeeds_by_callback(acme, asset_factory, sandbox, redis_workers, media_root):
