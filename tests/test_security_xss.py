@@ -53,7 +53,9 @@ def poisoned(acme, alice, bob, asset_factory, payload: str) -> dict[str, object]
         consent_scope="any",
         consent_expires=timezone.localdate() + timezone.timedelta(days=365),
     )
-    avatar.tags.add(Tag.objects.create(team=acme, name=f"tag {payload}"))
+    # Tags are short (40 characters): as much of the payload as fits.
+    tag_length = Tag._meta.get_field("name").max_length
+    avatar.tags.add(Tag.objects.create(team=acme, name=payload[:tag_length]))
     voice = asset_factory.voice(acme, f"Voice {payload}")
     voice.style_prompt = payload
     voice.save()
