@@ -315,3 +315,13 @@ def test_it_measures_render_speed(tmp_path: Path, capsys: pytest.CaptureFixture[
             f"\n720p render: {duration:.1f} s of video in {elapsed:.2f} s "
             f"({elapsed / duration:.3f} s of compute per second of video)"
         )
+
+
+def test_japanese_kanji_are_read_out_not_called_chinese_letters():
+    kanji = synthesize("東京へようこそ。", "ja")
+    kana = synthesize("とうきょうへようこそ。", "ja")
+
+    assert speech.readable("東京へようこそ。", "ja") == "とうきょうへようこそ。"
+    assert [word for word, _, _ in kanji.words] == ["東京へようこそ"]
+    # "Chinese letter" twice would take far longer than the two syllables of Tokyo.
+    assert abs(kanji.duration - kana.duration) < 0.15

@@ -6,6 +6,7 @@ synthesis. It sounds robotic; it exists so drafts render without a network or an
 
 import bisect
 import ctypes
+import functools
 import itertools
 import threading
 import unicodedata
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import espeakng_loader
 import numpy as np
+import pykakasi
 
 # Our language codes to espeak-ng voice names (espeak-ng-data/lang/...).
 VOICES: dict[str, str] = {
@@ -159,6 +161,7 @@ def synthesize(text: str, language: str, gender: str = "female", rate_wpm: int =
         raise ValueError(f"rate_wpm must be within {RATE_WPM_RANGE}, not {rate_wpm}.")
     # espeak-ng reads up to the first NUL; a space keeps every character position unchanged.
     text = text.replace("\0", " ")
+    written, text = text, readable(text, language)
     voice = f"{VOICES[language]}+{VARIANTS[gender]}"
     with _lock:
         lib = _load()
@@ -181,7 +184,7 @@ def synthesize(text: str, language: str, gender: str = "female", rate_wpm: int =
     return Speech(
         samples=samples,
         sample_rate=sample_rate,
-        words=_words(text, events, samples, sample_rate),
+        words=_as_written(_words(text, events, samples, sample_rate), written),
         phonemes=[
             (name, ms / 1000)
             for kind, _, _, ms, name in events
@@ -251,6 +254,39 @@ def _words(
         limit = min(timed[k + 1] if k + 1 < len(timed) else duration, clause_end_after(b, start))
         words.append((text[a:b], start, _trim_silence(loud, start, max(limit, start))))
     return words
+
+
+def readable(text: str, language: str) -> str:
+    """The text as espeak-ng can read it: Japanese kanji spelled out in hiragana.
+
+    espeak-ng reads kana but says "Chinese letter" for every kanji; pykakasi's dictionary
+    knows their readings.
+    """
+    if language != "ja" or not any(unicodedata.name(c, "").startswith("CJK") for c in text):
+        return text
+    return "".join(part["hira"] or part["orig"] for part in _kakasi().convert(text))
+
+
+_kakasi_lock = threading.Lock()
+
+
+@functools.cache
+def _kakasi_instance() -> pykakasi.kakasi:
+    return pykakasi.kakasi()
+
+
+def _kakasi() -> pykakasi.kakasi:
+    # Loading its dictionaries takes a second; do it once, and not twice at the same time.
+    with _kakasi_lock:
+        return _kakasi_instance()
+
+
+def _as_written(words: list[tuple[str, float, float]], text: str) -> list[tuple[str, float, float]]:
+    """Name the timed words as the text spells them, when it was read out in another spelling."""
+    spans = tokens(text)
+    if len(spans) != len(words):
+        return words
+    return [(text[a:b], start, end) for (a, b), (_, start, end) in zip(spans, words, strict=True)]
 
 
 def tokens(text: str) -> list[tuple[int, int]]:
