@@ -29,20 +29,7 @@ def send_on(draft: RenderJob, user: AbstractBaseUser | None, provider: str = "")
     """
     if not can_send_on(draft):
         raise render.RenderRequestError({"draft": "Only a finished draft can be sent on."})
-    revision = draft.script_revision
-    request = render.RenderRequest(
-        team=draft.team,
-        user=user,
-        avatar=draft.avatar,
-        script=revision.script if revision else None,
-        revision=revision,
-        voice=draft.voice,
-        audio_clip=draft.audio_clip,
-        variables=draft.variables,
-        resolution=draft.resolution,
-        seed=draft.seed,
-        video_prompt=draft.video_prompt,
-        provider=provider,
-        from_draft=draft,
+    request = render.request_like(
+        draft, user, revision=draft.script_revision, provider=provider, from_draft=draft
     )
     return render.request_render(request)

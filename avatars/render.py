@@ -14,7 +14,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -862,14 +862,13 @@ def _cancel_at_provider(job: RenderJob) -> None:
         note(job.pk, job.provider, f"The provider could not be told to stop: {error.message}")
 
 
-def retry(job: RenderJob, user: AbstractBaseUser | None) -> RenderJob:
-    """Render a failed or canceled job again, as a new version of it."""
-    script = job.script_revision.script if job.script_revision else None
+def request_like(job: RenderJob, user: AbstractBaseUser | None, **changes: Any) -> RenderRequest:
+    """The request that made `job`, asked again by `user`, with `changes`."""
     request = RenderRequest(
         team=job.team,
         user=user,
         avatar=job.avatar,
-        script=script,
+        script=job.script_revision.script if job.script_revision else None,
         voice=job.voice,
         audio_clip=job.audio_clip,
         variables=job.variables,
@@ -878,7 +877,12 @@ def retry(job: RenderJob, user: AbstractBaseUser | None) -> RenderJob:
         video_prompt=job.video_prompt,
         provider=job.provider,
     )
-    return request_render(request, parent=job)
+    return replace(request, **changes)
+
+
+def retry(job: RenderJob, user: AbstractBaseUser | None) -> RenderJob:
+    """Render a failed or canceled job again, as a new version of it."""
+    return request_render(request_like(job, user), parent=job)
 
 
 def reconcile(now: datetime.datetime | None = None) -> dict[str, int]:
