@@ -47,3 +47,15 @@ def test_an_absolute_link_uses_the_public_base_url(acme, asset_factory, settings
     url = media_url(asset_factory.avatar(acme).image, absolute=True)
 
     assert url.startswith("https://studio.example.com/m/")
+
+
+def test_a_download_link_saves_the_file_under_its_name(acme, asset_factory, client):
+    avatar = asset_factory.avatar(acme)
+
+    shown = client.get(media_url(avatar.thumbnail))
+    saved = client.get(media_url(avatar.thumbnail, download="Ada's face.jpg"))
+
+    assert not shown.get("Content-Disposition", "").startswith("attachment")
+    assert saved["Content-Disposition"] == 'attachment; filename="Ada\'s face.jpg"'
+    with avatar.thumbnail.open("rb") as stored:
+        assert b"".join(saved.streaming_content) == stored.read()

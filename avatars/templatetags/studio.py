@@ -15,6 +15,12 @@ def signed(file: FieldFile) -> str:
     return media_url(file)
 
 
+@register.simple_tag
+def download_url(file: FieldFile, *name: object) -> str:
+    """An expiring link that saves a stored file under the name its parts spell."""
+    return media_url(file, download="".join(str(part) for part in name))
+
+
 @register.filter
 def consent_badge(avatar: Avatar) -> SafeString:
     return badges.consent_badge(avatar)
