@@ -507,3 +507,24 @@ def test_parse_callback_rejects_what_it_cannot_understand(body, words):
 def test_parse_callback_rejects_a_deeply_nested_body():
     with pytest.raises(base.CallbackRejected):
         PARSER.parse_callback(b"[" * 100_000, {})
+
+
+def test_any_process_serving_the_sandbox_answers_for_a_task(sandbox):
+    from avatars.sandbox.service import SandboxService
+
+    sandbox.configure(result_bytes=mp4_bytes(), send_callback=False)
+    payload = {
+        "input": {"image_url": "http://127.0.0.1:9/p.jpg", "text": "Hi", "resolution": "720p"}
+    }
+    _, created, _ = sandbox.create_task(payload)
+    task_id = created["data"]["task_id"]
+    wait_until(lambda: sandbox.tasks[task_id].status == "success")
+
+    elsewhere = SandboxService()  # another web worker: nothing of this task in its memory
+    status, answer, _ = elsewhere.task_info(task_id)
+
+    assert status == 200
+    assert answer["data"]["status"] == "success"
+    assert answer["data"]["result"]["media_urls"][0].endswith(f"/results/{task_id}.mp4")
+    assert elsewhere.result_path(task_id) is not None
+    assert elsewhere.task_info("task_../../etc/passwd")[0] == 404

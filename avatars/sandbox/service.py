@@ -1,9 +1,10 @@
 """The sandbox provider's back office: tasks, a render thread and callbacks, Crun-style.
 
 It plays a remote provider inside this process: it knows nothing of our database, fetches
-its inputs over HTTP from the URLs it is given and calls back over HTTP. `Behaviour`
-makes it misbehave on demand (every Crun error code, rate limiting, slowness, duplicate
-and late callbacks, odd result links) so demos and tests use the same fake.
+its inputs over HTTP from the URLs it is given and calls back over HTTP. Each task is also
+kept as a JSON file beside its result, so whichever web process is asked can answer for
+it. `Behaviour` makes it misbehave on demand (every Crun error code, rate limiting, slowness,
+duplicate and late callbacks, odd result links) so demos and tests use the same fake.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +89,9 @@ class Task:
         }
 
 
+TASK_ID = re.compile(r"task_[0-9a-z_]{1,40}")
+
+
 class SandboxService:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -120,11 +126,13 @@ class SandboxService:
             return self._error(422, problem)
         with self._lock:
             task = Task(
-                task_id=f"task_{next(self._ids):08d}",
+                # Unique across processes: several web workers may serve the sandbox at once.
+                task_id=f"task_{uuid.uuid4().hex[:8]}{next(self._ids):04d}",
                 param=payload["input"],
                 callback_url=payload.get("callback_url") or "",
             )
             self.tasks[task.task_id] = task
+        _save(task)
         self._pool.submit(self._render, task.task_id)
         return 200, {"code": 200, "message": "success", "data": {"task_id": task.task_id}}, {}
 
@@ -133,7 +141,7 @@ class SandboxService:
         behaviour = self.behaviour
         if error := self._scripted_error("info", behaviour.info_error, behaviour.info_error_times):
             return error
-        task = self.tasks.get(task_id)
+        task = self.tasks.get(task_id) or _load(task_id)
         if task is None:
             return self._error(404, "task not found")
         return 200, {"code": 200, "message": "success", "data": task.as_data()}, {}
@@ -144,7 +152,8 @@ class SandboxService:
 
     def result_path(self, task_id: str) -> Path | None:
         path = _results_dir() / f"{task_id}.mp4"
-        return path if task_id in self.tasks and path.exists() else None
+        known = task_id in self.tasks or _load(task_id) is not None
+        return path if known and path.exists() else None
 
     def _scripted_error(
         self, call: str, code: int | None, times: int | None
@@ -170,6 +179,7 @@ class SandboxService:
         task = self.tasks[task_id]
         behaviour = self.behaviour
         task.status = "running"
+        _save(task)
         try:
             if behaviour.render_delay:
                 time.sleep(behaviour.render_delay)
@@ -193,6 +203,7 @@ class SandboxService:
                 task.result["notes"] = notes
             task.complete_at = int(time.time())
             task.status = "success"
+        _save(task)
         if behaviour.send_callback and task.callback_url:
             self._call_back(task, behaviour)
 
@@ -238,6 +249,24 @@ def _validate(payload: Any) -> str:
     if given.get("resolution", "720p") not in catalog.RESOLUTIONS:
         return "input.resolution must be 720p or 1080p"
     return ""
+
+
+def _save(task: Task) -> None:
+    """Keep the task on disk too, so any process serving the sandbox can answer for it."""
+    folder = _results_dir() / "tasks"
+    folder.mkdir(exist_ok=True)
+    scratch = folder / f".{task.task_id}.{threading.get_ident()}"
+    scratch.write_text(json.dumps(asdict(task)))
+    scratch.replace(folder / f"{task.task_id}.json")
+
+
+def _load(task_id: str) -> Task | None:
+    if not TASK_ID.fullmatch(task_id):
+        return None
+    try:
+        return Task(**json.loads((_results_dir() / "tasks" / f"{task_id}.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def _results_dir() -> Path:
