@@ -2,7 +2,7 @@
 
 `make bench` runs them all, `make bench ONLY=lists` one of them (names in BENCHES). The
 pipeline and memory benchmarks run here; the others are modules of their own, run in a
-process each (bench_callbacks, bench_workers, bench_lists, bench_ledger), and every one
+process each (bench_callbacks, bench_workers, bench_lists, bench_ledger, bench_draft), and each
 hands its figures to common.record for the summary table printed at the end.
 
 A plain script rather than pytest: pytest-django would put its database in the project's
@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 from tests.bench import common  # noqa: E402
 from tests.bench.fake_crun import API_KEY, FakeCrun, tiny_mp4  # noqa: E402
 
-BENCHES = ("pipeline", "memory", "callbacks", "workers", "lists", "ledger")
+BENCHES = ("pipeline", "memory", "callbacks", "workers", "lists", "ledger", "draft")
 FREE_DISK_NEEDED = 5 * 1000**3
 
 
