@@ -94,6 +94,8 @@ def _configure(scratch: Path, crun_url: str) -> None:
             CRUN_BASE_URL=crun_url,
             PUBLIC_BASE_URL="http://127.0.0.1:8000",
             FETCH_ALLOW_PRIVATE="1",
+            # The default 10 requests/s for Crun would measure the limiter, not the pipeline.
+            PROVIDER_RATE_LIMITS_JSON='{"crun": 100000}',
         )
     )
 
