@@ -50,6 +50,7 @@ class World:
     waiting: RenderJob  # over the approval threshold
     link: ShareLink
     extra: dict[str, Any] = field(default_factory=dict)
+    draft: RenderJob | None = None  # a finished free draft
 
 
 @pytest.fixture(autouse=True)
@@ -97,6 +98,14 @@ def world(acme, alice, bob, charlie, gus, audrey, root, asset_factory) -> World:
         running=asset_factory.job(acme, "queued", requested_by=alice, avatar=avatar),
         waiting=asset_factory.job(acme, "awaiting_approval", requested_by=alice, avatar=avatar),
         link=link,
+        draft=asset_factory.job(
+            acme,
+            requested_by=alice,
+            avatar=avatar,
+            is_draft=True,
+            duration_seconds=3.0,
+            variables={"name": "Ada"},
+        ),
     )
 
 
@@ -195,6 +204,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         default=302,
         effect=lambda w: RenderJob.objects.get(pk=w.waiting.pk).status,
     ),
+    "send draft on": Endpoint(
+        "post",
+        job_url("draft", "send-on/"),
+        {**OTHER_TEAM_404, "audrey": 403},
+        default=302,
+        data=lambda w: {"provider": "sandbox"},
+        effect=job_count,
+    ),
     "review desk": Endpoint(
         "get", lambda w: "/review/", {"alice": 403, "charlie": 403, "audrey": 403}
     ),
@@ -246,7 +263,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 ACTIONS = [name for name, e in ENDPOINTS.items() if e.method == "post"]
 # The pure actions have no page: GET is refused outright.
-POST_ONLY = ["cancel", "approve spend", "decide", "comment", "share", "revoke"]
+POST_ONLY = ["cancel", "approve spend", "send draft on", "decide", "comment", "share", "revoke"]
 
 
 def client_for(role: str, request: pytest.FixtureRequest, **options: Any) -> Client:
@@ -317,7 +334,7 @@ def test_every_studio_and_review_url_is_in_the_table():
     names = {p.name for p in studio_urls.urlpatterns} | {p.name for p in review_urls.urlpatterns}
     covered = {
         "home", "avatar_new", "scripts", "script", "speech_preview", "new_render", "renders",
-        "renders_status", "job", "job_cancel", "job_approve", "notifications",
+        "renders_status", "job", "job_cancel", "job_approve", "job_send_on", "notifications",
         "queue", "decide", "comment", "rerender", "versions", "share", "revoke",
     }  # fmt: skip
     assert names == covered
