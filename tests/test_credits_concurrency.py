@@ -91,7 +91,7 @@ def test_two_workers_finishing_the_same_video_charge_once_and_keep_one_copy(
     job = storing_job(asset_factory, acme, alice, cost=None)
 
     def finish() -> None:
-        render._finish(RenderJob.objects.get(pk=job.pk), Path(path), info, poster)
+        render.storing._finish(RenderJob.objects.get(pk=job.pk), Path(path), info, poster)
 
     outcomes = race(finish, finish)
 

@@ -1,4 +1,4 @@
-"""Render jobs and their timelines. Only avatars/render.py changes a job's status."""
+"""Render jobs and their timelines. Only avatars/render/ changes a job's status."""
 
 import secrets
 import uuid

@@ -1,0 +1,313 @@
+"""Asking for renders and people's actions on them: request, approve, reject, cancel, retry."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from avatars import catalog, credits, review, routing, scripts
+from avatars.models import (
+    AudioClip,
+    Avatar,
+    JobEvent,
+    RenderJob,
+    Script,
+    ScriptRevision,
+    Team,
+    Voice,
+)
+from avatars.models.jobs import ACTIVE_STATUSES
+from avatars.providers import get_provider
+from avatars.render.states import S, _actor, _event, _send, _send_on_commit, transition
+from avatars.render.waiting import _cancel_at_provider
+
+log = logging.getLogger("avatars.render")
+
+
+class RenderRequestError(Exception):
+    """A render request that cannot be sent, with a message per form field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass
+class RenderRequest:
+    team: Team
+    user: AbstractBaseUser | None
+    avatar: Avatar
+    script: Script | None = None
+    voice: Voice | None = None
+    audio_clip: AudioClip | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    resolution: str = "720p"
+    seed: int | None = None
+    video_prompt: str = ""
+    provider: str = ""
+    # A free sandbox preview rather than a paid render.
+    draft: bool = False
+    # Render exactly this revision of the script, not its latest (sending a draft on).
+    revision: ScriptRevision | None = None
+    # The preview this render is sent on from.
+    from_draft: RenderJob | None = None
+
+
+def validate(request: RenderRequest) -> dict[str, str]:
+    """Everything wrong with a request, by field, in words for the person asking."""
+    errors = _speech_problems(request)
+    if problem := _avatar_problem(request):
+        errors["avatar"] = problem
+    if request.resolution not in catalog.RESOLUTIONS:
+        errors["resolution"] = "Choose 720p or 1080p."
+    name = routing.chosen_provider(request.team, request.provider)
+    try:
+        provider = get_provider(name)
+    except KeyError:
+        errors["provider"] = f"There is no provider called “{name}”."
+    else:
+        if not provider.configured:
+            errors["provider"] = f"{provider.label} is not configured here."
+    return errors
+
+
+def _avatar_problem(request: RenderRequest) -> str:
+    avatar = request.avatar
+    if avatar.team_id != request.team.pk:
+        return "Pick an avatar from your team's library."
+    if not avatar.has_valid_consent:
+        status = avatar.consent_status().label.lower()
+        return f"“{avatar}” cannot be rendered: {status}. Record the person's consent first."
+    if avatar.archived:
+        return f"“{avatar}” is archived. Unarchive it to render with it."
+    return ""
+
+
+def _speech_problems(request: RenderRequest) -> dict[str, str]:
+    team_id = request.team.pk
+    if request.audio_clip is not None:
+        if request.script is not None or request.voice is not None:
+            return {"audio_clip": "Choose a script with a voice, or an audio clip, not both."}
+        if request.audio_clip.team_id != team_id:
+            return {"audio_clip": "Pick an audio clip from your team's library."}
+        return {}
+    if request.script is None:
+        return {"script": "Choose a script (with a voice) or an audio clip."}
+    errors = {}
+    if request.script.team_id != team_id:
+        errors["script"] = "Pick a script from your team's library."
+    names = (
+        scripts.variables(request.revision.text) if request.revision else request.script.variables
+    )
+    missing = [n for n in names if not request.variables.get(n, "").strip()]
+    if missing:
+        errors["variables"] = "Fill in " + ", ".join(f"{{{{{n}}}}}" for n in missing) + "."
+    if request.voice is None:
+        errors["voice"] = "Choose a voice to speak the script."
+    elif request.voice.team_id != team_id:
+        errors["voice"] = "Pick a voice from your team's library."
+    return errors
+
+
+def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -> RenderJob:
+    """Validate, price and hold a render, then queue it (or wait for an Editor's approval).
+
+    The submit message goes out only once the job and its hold are committed. Raises
+    RenderRequestError, with a "budget" error when the team's budget cannot cover it.
+    """
+    errors = validate(request)
+    if errors:
+        raise RenderRequestError(errors)
+    revision, text = None, ""
+    if request.script is not None:
+        revision = request.revision or request.script.revisions.order_by("-number").first()
+        text = fill_variables(revision.text, request.variables)
+    provider = routing.chosen_provider(request.team, request.provider)
+    free = request.draft
+    try:
+        with transaction.atomic():
+            job = RenderJob.objects.create(
+                team=request.team,
+                requested_by=request.user,
+                parent=parent,
+                root=(parent.root or parent) if parent else None,
+                avatar=request.avatar,
+                script_revision=revision,
+                voice=request.voice if revision else None,
+                audio_clip=request.audio_clip,
+                variables={
+                    k: request.variables[k]
+                    for k in (scripts.variables(revision.text) if revision else [])
+                    if k in request.variables
+                },
+                text=text,
+                resolution=request.resolution,
+                seed=request.seed,
+                video_prompt=request.video_prompt,
+                provider=provider,
+                estimated_cost=Decimal(0) if free else estimate(request, text),
+                is_draft=free,
+                draft=request.from_draft,
+            )
+            if not free:
+                credits.reserve(job, request.user)
+            _start(job, request.user)
+    except credits.BudgetExceeded as refused:
+        raise RenderRequestError({"budget": str(refused)}) from None
+    return job
+
+
+def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
+    approval = credits.needs_approval(job)
+    status = S.AWAITING_APPROVAL if approval else S.QUEUED
+    RenderJob.objects.filter(pk=job.pk).update(status=status)
+    job.status = status
+    message = (
+        f"Render requested; at about {credits.dollars(job.estimated_cost)} it needs an Editor's "
+        f"approval (the team's threshold is {credits.dollars(job.team.approval_threshold)})."
+        if approval
+        else "Render requested."
+    )
+    _event(job.pk, JobEvent.Kind.STATUS, _actor(user), message, user=user, to_status=status)
+    credits.record(
+        credits.AuditEntry.Action.RENDER_REQUESTED,
+        job.team,
+        user,
+        job=job,
+        amount=job.estimated_cost,
+        detail=f"Render #{job.pk} of {job.avatar} on {job.provider}",
+    )
+    if approval:
+        review.notify_approvers(job)
+    else:
+        _send_on_commit("submit_job", job.pk)
+
+
+def requested_message(job: RenderJob) -> str:
+    """What to tell the person who just asked for a render."""
+    if job.status == S.AWAITING_APPROVAL:
+        return (
+            f"Render #{job.pk} waits for an Editor's approval: at about "
+            f"{credits.dollars(job.estimated_cost)} it is over {job.team}'s threshold of "
+            f"{credits.dollars(job.team.approval_threshold)}."
+        )
+    if job.is_draft:
+        return f"Draft #{job.pk} is rendering in the sandbox, free of charge."
+    return f"Render #{job.pk} is on its way."
+
+
+def fill_variables(text: str, values: dict[str, str]) -> str:
+    return scripts.VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)).strip(), text)
+
+
+def estimate(request: RenderRequest, text: str) -> Decimal:
+    """What the render will cost, from the clip's measured or the script's estimated length."""
+    clip = request.audio_clip
+    seconds = credits.estimated_seconds(
+        text=text,
+        language=request.script.language if request.script else "en-US",
+        audio_seconds=clip.duration_seconds if clip is not None else None,
+    )
+    provider = routing.chosen_provider(request.team, request.provider)
+    return credits.price(provider, request.resolution, seconds)
+
+
+def approve(job_id: int, user: AbstractBaseUser) -> bool:
+    """An Editor lets a render over the team's threshold go ahead."""
+    if not transition(
+        job_id,
+        S.QUEUED,
+        allowed_from=[S.AWAITING_APPROVAL],
+        actor=_actor(user),
+        user=user,
+        message="Approved.",
+        approved_by=user,
+        approved_at=timezone.now(),
+    ):
+        return False
+    job = RenderJob.objects.select_related("team").get(pk=job_id)
+    credits.record(
+        credits.AuditEntry.Action.RENDER_APPROVED,
+        job.team,
+        user,
+        job=job,
+        amount=job.estimated_cost,
+        detail=f"Render #{job.pk}",
+    )
+    _send("submit_job", job_id)
+    return True
+
+
+def reject(job_id: int, user: AbstractBaseUser, reason: str = "") -> bool:
+    """An Editor turns a render down; its hold is released."""
+    message = f"Not approved: {reason}" if reason else "Not approved."
+    if not transition(
+        job_id,
+        S.CANCELED,
+        allowed_from=[S.AWAITING_APPROVAL],
+        actor=_actor(user),
+        user=user,
+        message=message,
+    ):
+        return False
+    job = RenderJob.objects.select_related("team").get(pk=job_id)
+    credits.record(
+        credits.AuditEntry.Action.RENDER_REJECTED,
+        job.team,
+        user,
+        job=job,
+        amount=job.estimated_cost,
+        detail=reason,
+    )
+    return True
+
+
+def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
+    job = RenderJob.objects.get(pk=job_id)
+    if not transition(
+        job_id,
+        S.CANCELED,
+        allowed_from=ACTIVE_STATUSES,
+        actor=_actor(user),
+        user=user,
+        message="Canceled.",
+    ):
+        return False
+    credits.record(
+        credits.AuditEntry.Action.RENDER_CANCELED,
+        job.team,
+        user,
+        job=job,
+        detail=f"Render #{job.pk}",
+    )
+    _cancel_at_provider(job)
+    return True
+
+
+def request_like(job: RenderJob, user: AbstractBaseUser | None, **changes: Any) -> RenderRequest:
+    """The request that made `job`, asked again by `user`, with `changes`."""
+    request = RenderRequest(
+        team=job.team,
+        user=user,
+        avatar=job.avatar,
+        script=job.script_revision.script if job.script_revision else None,
+        voice=job.voice,
+        audio_clip=job.audio_clip,
+        variables=job.variables,
+        resolution=job.resolution,
+        seed=job.seed,
+        video_prompt=job.video_prompt,
+        provider=job.provider,
+    )
+    return replace(request, **changes)
+
+
+def retry(job: RenderJob, user: AbstractBaseUser | None) -> RenderJob:
+    """Render a failed or canceled job again, as a new version of it."""
+    return request_render(request_like(job, user), parent=job)

@@ -1,0 +1,129 @@
+"""The state machine: every status change of a render job, its timeline and its messages."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from avatars import credits, review
+from avatars.models import (
+    JobEvent,
+    JobStatus,
+    RenderJob,
+)
+from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
+from avatars.providers import base
+
+log = logging.getLogger("avatars.render")
+
+
+S = JobStatus
+WAITING_FOR_PROVIDER = (S.SUBMITTED, S.PROCESSING)
+
+
+def transition(
+    job_id: int,
+    to: JobStatus,
+    *,
+    allowed_from: Iterable[JobStatus],
+    actor: str,
+    message: str = "",
+    user: AbstractBaseUser | None = None,
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """Move a job to `to` if it is in one of `allowed_from`; record why. False if it was not."""
+    allowed = [str(status) for status in allowed_from]
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            RenderJob.objects.select_for_update()
+            .filter(pk=job_id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if current not in allowed:
+            return False
+        if to in (S.SUCCEEDED, S.FAILED, S.CANCELED):
+            fields.setdefault("finished_at", now)
+        updated = RenderJob.objects.filter(pk=job_id, status=current).update(
+            status=to, status_changed_at=now, **fields
+        )
+        if not updated:
+            return False
+        if to in FINAL_STATUSES:
+            credits.settle(job_id, to)
+            review.notify_finished(job_id, to)
+        _event(
+            job_id,
+            JobEvent.Kind.STATUS,
+            actor,
+            message,
+            user=user,
+            data=data,
+            from_status=current,
+            to_status=to,
+        )
+    log.info("job %s: %s -> %s (%s)", job_id, current, to, message, extra={"job_id": job_id})
+    return True
+
+
+def _event(job_id: int, kind: str, actor: str, message: str = "", **fields: Any) -> JobEvent:
+    fields["data"] = fields.get("data") or {}
+    return JobEvent.objects.create(job_id=job_id, kind=kind, actor=actor, message=message, **fields)
+
+
+def note(job_id: int, actor: str, message: str, **data: Any) -> None:
+    _event(job_id, JobEvent.Kind.NOTE, actor, message, data=data)
+
+
+def _actor(user: AbstractBaseUser | None) -> str:
+    return user.get_username() if user is not None else "system"
+
+
+def _fail(job: RenderJob, error: base.ProviderError | str, actor: str, code: str = "") -> bool:
+    message = error.message if isinstance(error, base.ProviderError) else error
+    code = code or (error.code if isinstance(error, base.ProviderError) else "failed")
+    return transition(
+        job.pk,
+        S.FAILED,
+        allowed_from=ACTIVE_STATUSES,
+        actor=actor,
+        message=message,
+        error_code=code,
+        error_message=message,
+    )
+
+
+def _send(actor_name: str, job_id: int, delay: float | None = None, **kwargs: Any) -> None:
+    from avatars import tasks
+
+    actor = getattr(tasks, actor_name)
+    options = {"delay": int(delay * 1000)} if delay else {}
+    actor.send_with_options(args=(job_id,), kwargs=kwargs, **options)
+
+
+def _schedule(job_id: int, actor_name: str, delay: float) -> None:
+    """Send the job's next step after `delay`, noting when it is due so the sweep can tell
+    a lost message from one that is merely waiting."""
+    next_at = timezone.now() + datetime.timedelta(seconds=delay)
+    RenderJob.objects.filter(pk=job_id).update(next_step_at=next_at)
+    _send(actor_name, job_id, delay=delay)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        whole = round(seconds)
+        return f"{whole} second{'s' if whole != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def _send_on_commit(actor_name: str, job_id: int, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: _send(actor_name, job_id, **kwargs))

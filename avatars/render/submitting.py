@@ -1,0 +1,157 @@
+"""Sending a queued job to its provider, with retries, waits and fallback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from avatars import catalog, routing
+from avatars.media_urls import media_url
+from avatars.models import (
+    RenderJob,
+)
+from avatars.providers import LABELS, base, get_provider
+from avatars.providers.ratelimit import Throttled
+from avatars.render.states import S, _duration, _fail, _schedule, transition
+
+log = logging.getLogger("avatars.render")
+
+
+def submit(job_id: int) -> None:
+    """Hand a queued job to its provider, exactly once."""
+    if not transition(
+        job_id,
+        S.SUBMITTING,
+        allowed_from=[S.QUEUED],
+        actor="worker",
+        message="Sending to the provider.",
+        submit_attempts=F("submit_attempts") + 1,
+    ):
+        return
+    job = RenderJob.objects.select_related("avatar", "voice", "audio_clip", "script_revision").get(
+        pk=job_id
+    )
+    provider = get_provider(job.provider)
+    try:
+        task_id = provider.submit(render_inputs(job))
+    except Throttled as throttled:
+        _wait_for_a_slot(job, throttled)
+        return
+    except base.ProviderError as error:
+        _submit_failed(job, error)
+        return
+    if transition(
+        job.pk,
+        S.SUBMITTED,
+        allowed_from=[S.SUBMITTING],
+        actor=provider.label,
+        message=f"The provider started task {task_id}.",
+        provider_task_id=task_id,
+        submitted_at=timezone.now(),
+    ):
+        _schedule(job.pk, "poll_job", settings.POLL_FIRST_SECONDS)
+
+
+def _wait_for_a_slot(job: RenderJob, throttled: Throttled) -> None:
+    """Nothing was sent, so this try counts neither as an attempt nor as a failure."""
+    delay = throttled.retry_after or 1.0
+    if transition(
+        job.pk,
+        S.QUEUED,
+        allowed_from=[S.SUBMITTING],
+        actor=get_provider(job.provider).label,
+        message=f"{throttled.message} Next try in {_duration(delay)}.",
+        submit_attempts=F("submit_attempts") - 1,
+    ):
+        _schedule(job.pk, "submit_job", delay)
+
+
+def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
+    label = get_provider(job.provider).label
+    detail = {"code": error.code, "status": error.status, "detail": error.detail}
+    if error.retryable and not error.safe_to_resubmit:
+        # The provider may have started the render: wait for its callback instead of paying twice.
+        grace = settings.SUBMIT_UNANSWERED_GRACE_SECONDS
+        if transition(
+            job.pk,
+            S.SUBMITTED,
+            allowed_from=[S.SUBMITTING],
+            actor=label,
+            message=f"{error.message} Waiting up to {_duration(grace)} for the provider to report "
+            "the render before sending it again.",
+            submitted_at=timezone.now(),
+            data=detail,
+        ):
+            _schedule(job.pk, "poll_job", grace)
+        return
+    attempts = job.submit_attempts
+    if error.retryable and attempts < settings.SUBMIT_MAX_ATTEMPTS:
+        delay = retry_delay(error, attempts)
+        if transition(
+            job.pk,
+            S.QUEUED,
+            allowed_from=[S.SUBMITTING],
+            actor=label,
+            message=f"{error.message} Next try in {_duration(delay)}.",
+            data=detail,
+        ):
+            _schedule(job.pk, "submit_job", delay)
+        return
+    if error.retryable:
+        plural = "s" if attempts != 1 else ""
+        error = type(error)(f"{error.message} We gave up after {attempts} attempt{plural}.")
+    following = routing.next_provider(job, error)
+    if following is None:
+        _fail(job, error, label)
+    else:
+        _fall_back(job, following, error, label, detail)
+
+
+def _fall_back(
+    job: RenderJob, following: str, error: base.ProviderError, label: str, detail: dict[str, Any]
+) -> None:
+    """Send the job to the next provider of its team; the hold placed on request stays."""
+    if transition(
+        job.pk,
+        S.QUEUED,
+        allowed_from=[S.SUBMITTING],
+        actor=label,
+        message=f"{error.message} Moving the render to {LABELS[following]}, next in the team's "
+        "list of providers; its credit hold stays as it is.",
+        data={**detail, "fallback_from": job.provider, "fallback_to": following},
+        provider=following,
+        submit_attempts=0,
+    ):
+        _schedule(job.pk, "submit_job", 0)
+
+
+def retry_delay(error: base.ProviderError, attempt: int) -> float:
+    if isinstance(error, base.RateLimited) and error.retry_after is not None:
+        return error.retry_after
+    return min(settings.POLL_MAX_SECONDS, 2.0 * 2 ** max(0, attempt - 1))
+
+
+def render_inputs(job: RenderJob) -> base.RenderInputs:
+    age = settings.INPUT_URL_MAX_AGE
+    callback = reverse("provider-callback", args=[job.provider, job.pk, job.callback_token])
+    inputs: dict[str, Any] = {
+        "image_url": media_url(job.avatar.image, max_age=age, absolute=True),
+        "resolution": job.resolution,
+        "callback_url": f"{settings.PUBLIC_BASE_URL}{callback}",
+        "idempotency_key": f"avatar-studio-{job.key.hex}",
+        "video_prompt": job.video_prompt,
+        "seed": job.seed,
+    }
+    if job.audio_clip_id:
+        inputs["audio_url"] = media_url(job.audio_clip.file, max_age=age, absolute=True)
+    else:
+        inputs["text"] = job.text
+        inputs["voice"] = job.voice.provider_voice
+        inputs["voice_language"] = catalog.LANGUAGES[job.script_revision.language].label
+        inputs["voice_prompt"] = job.voice.style_prompt
+    return base.RenderInputs(**inputs)
