@@ -100,9 +100,12 @@ def test_two_workers_finishing_the_same_video_charge_once_and_keep_one_copy(
     assert job.status == S.SUCCEEDED
     assert job.cost == credits.price(job.provider, job.resolution, info.duration)
     assert kinds(job) == [K.HOLD, K.RELEASE, K.CHARGE] and total(job) == job.cost
-    # Both saved a copy (the second under a suffixed name); the loser removed its own.
+    # Both saved a copy (the second under suffixed names); the loser removed its own.
     kept = stored_files(media_root / "renders")
-    assert sorted(str(f) for f in kept) == sorted([job.video.path, job.poster.path])
+    assert job.captions
+    assert sorted(str(f) for f in kept) == sorted(
+        [job.video.path, job.poster.path, job.captions.path]
+    )
 
 
 def test_a_cancel_racing_the_success_either_charges_or_releases_never_both(
