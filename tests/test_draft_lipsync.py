@@ -4,6 +4,7 @@ Every check decodes the encoded MP4 and measures pixels, comparing two renders t
 one thing only, so head motion and blinks (which depend on the video's length alone) cancel out.
 """
 
+import itertools
 from pathlib import Path
 
 import av
@@ -51,6 +52,7 @@ def grace_pair(tmp_path_factory, speech_with_pauses):
     portrait = Image.open(DEMO / "grace-hopper.jpg")
     spoken = render_talking_head(portrait, audio, RATE, folder / "s.mp4", phonemes=phonemes)
     silent = render_talking_head(portrait, np.zeros_like(audio), RATE, folder / "q.mp4")
+    assert silent.frames == spoken.frames
     return spoken, frames_of(folder / "s.mp4"), frames_of(folder / "q.mp4"), face_of(portrait)
 
 
@@ -64,7 +66,9 @@ def test_the_mouth_moves_in_step_with_the_speech_energy(grace_pair, speech_with_
     audio, _ = speech_with_pauses
     x, y, w, h = face.box
     mouth = (slice(y + int(h * 0.62), y + h), slice(x + w // 4, x + 3 * w // 4))
-    change = np.array([np.abs(a[mouth] - b[mouth]).mean() for a, b in zip(spoken, silent)])
+    change = np.array(
+        [np.abs(a[mouth] - b[mouth]).mean() for a, b in zip(spoken, silent, strict=True)]
+    )
     energy = frame_energy(audio, len(change))
 
     assert rendered.face_found
@@ -81,8 +85,8 @@ def test_the_mouth_stays_still_in_the_silences(grace_pair, speech_with_pauses):
     x, y, w, h = face.box
     mouth = (slice(y + int(h * 0.62), y + h), slice(x + w // 4, x + 3 * w // 4))
     # What the speech added to each frame; where that stops changing, the mouth is still.
-    added = [a[mouth] - b[mouth] for a, b in zip(spoken, silent)]
-    movement = np.array([0.0] + [np.abs(b - a).mean() for a, b in zip(added, added[1:])])
+    added = [a[mouth] - b[mouth] for a, b in zip(spoken, silent, strict=True)]
+    movement = np.array([0.0] + [np.abs(b - a).mean() for a, b in itertools.pairwise(added)])
     energy = frame_energy(audio, len(movement))
     # Frames at least 0.3 s away from any sound: the mouth has had time to close.
     quiet = np.convolve(energy > 1e-4, np.ones(15), mode="same") == 0
