@@ -27,7 +27,8 @@ run: $(VENV)/.app-installed
 	@echo "Avatar Studio is starting on http://127.0.0.1:$(PORT)/  (log in with a login above;"
 	@echo "the studio is at /studio/, the review desk at /review/, the admin at /admin/)"
 	@echo ""
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.test-installed
 	@scripts/ensure-chromium
