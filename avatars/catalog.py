@@ -1,4 +1,5 @@
-"""What p-video-avatar offers: its voices, languages and resolutions (shared/providers.md)."""
+"""What p-video-avatar offers: its voices, languages, resolutions and the providers serving it
+(shared/providers.md)."""
 
 from dataclasses import dataclass
 from typing import Literal
@@ -70,3 +71,11 @@ DEFAULT_VIDEO_PROMPT = "The person is talking."
 
 SPEAKER_CHOICES = [(s.name, s.label) for s in SPEAKERS.values()]
 LANGUAGE_CHOICES = [(lang.code, lang.label) for lang in LANGUAGES.values()]
+
+# The providers that serve the model, in the order pages list them, as people call them.
+PROVIDER_LABELS: dict[str, str] = {
+    "crun": "Crun",
+    "lumenfall": "Lumenfall",
+    "replicate": "Replicate",
+    "sandbox": "Sandbox (free offline draft)",
+}

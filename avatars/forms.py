@@ -197,7 +197,7 @@ class RenderRequestForm(forms.Form):
         self.fields["audio_clip"].queryset = AudioClip.objects.filter(**usable)
         self.fields["provider"].choices = [
             ("", "The team's preferred provider"),
-            *((name, providers.LABELS[name]) for name in providers.configured_providers()),
+            *((name, catalog.PROVIDER_LABELS[name]) for name in providers.configured_providers()),
         ]
         self.user = user
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from avatars.catalog import PROVIDER_LABELS
 from avatars.models import RenderJob, Team
-from avatars.providers import LABELS, base, get_provider
+from avatars.providers import base, get_provider
 
 
 def provider_order(team: Team) -> list[str]:
     """The team's preferred provider, then its fallbacks: known names, each once."""
     names = [team.preferred_provider, *team.fallback_providers]
-    return [name for name in dict.fromkeys(names) if name in LABELS]
+    return [name for name in dict.fromkeys(names) if name in PROVIDER_LABELS]
 
 
 def chosen_provider(team: Team, asked: str = "") -> str:

@@ -22,8 +22,8 @@ from avatars import credits, render
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 from avatars.models.credits import AppendOnly
 from tests.files import mp4_bytes
+from tests.helpers.waiting import wait_until
 from tests.pipeline import status_path, wait_for
-from tests.test_crun_client import wait_until
 from tests.test_render_callbacks import deliver, delivery, waiting_job
 
 VIDEO = mp4_bytes()

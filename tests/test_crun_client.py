@@ -6,14 +6,11 @@ stub server answers whatever a test tells it to, for what the sandbox never send
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -22,6 +19,8 @@ from avatars.providers import base, get_provider
 from avatars.providers.crun import CrunProvider
 from avatars.sandbox.service import Task
 from tests.files import mp4_bytes
+from tests.helpers.stub_server import Reply, StubServer
+from tests.helpers.waiting import wait_until
 
 # Tests that use the sandbox run on the live server, which makes them transactional; the
 # stub server and callback parsing need no database.
@@ -39,66 +38,6 @@ TASK = {
 
 
 # --- a stub server for answers the sandbox never gives ------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: bytes = b""
-    delay: float = 0.0
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class StubServer:
-    """Answers every request on 127.0.0.1 with `reply`; remembers the paths it was asked for."""
-
-    def __init__(self) -> None:
-        self.reply = Reply()
-        self.paths: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> "StubServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._answer()
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._answer()
-
-            def _answer(self) -> None:
-                stub.paths.append(self.path)
-                reply = stub.reply
-                time.sleep(reply.delay)
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except OSError:
-                    pass  # the client gave up waiting, which is what some tests want
-
-        return Handler
 
 
 @pytest.fixture
@@ -138,14 +77,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 15.0) -> None:
-    """Wait for something outside the test (the sandbox, a worker) to happen."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"still waiting after {timeout} s"
-        time.sleep(0.05)
 
 
 def envelope(data: object, code: int = 200) -> bytes:

@@ -22,8 +22,8 @@ from avatars import render
 from avatars.models import JobStatus, RenderJob
 from tests import drills
 from tests.files import mp4_bytes
+from tests.helpers.waiting import wait_until
 from tests.pipeline import WorkerProcesses, request_speech, wait_for, worker_processes_on
-from tests.test_crun_client import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,9 @@ from avatars.providers import base, webhooks
 from avatars.providers.lumenfall import IDEMPOTENCY_HEADER, LumenfallProvider
 from tests.fakes import lumenfall
 from tests.fakes.server import Task
-from tests.test_crun_client import Reply, StubServer, closed_port, inputs, wait_until
+from tests.helpers.stub_server import Reply, StubServer
+from tests.helpers.waiting import wait_until
+from tests.test_crun_client import closed_port, inputs
 
 SHORT = httpx.Timeout(1.0)
 

@@ -20,8 +20,8 @@ from avatars import render
 from avatars.models import CreditEntry, JobStatus, RenderJob, WebhookDelivery
 from tests.conftest import stored_files
 from tests.fakes import FakeProvider
+from tests.helpers.waiting import wait_until
 from tests.pipeline import request_speech, status_path, wait_for
-from tests.test_crun_client import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,8 @@ from django.urls import reverse
 from avatars.models import JobStatus, RenderJob
 from tests.conftest import stored_files
 from tests.files import mp4_bytes
+from tests.helpers.waiting import wait_until
 from tests.pipeline import request_speech, status_path, wait_for
-from tests.test_crun_client import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,8 +19,9 @@ from avatars.providers.crun import CrunProvider
 from avatars.sandbox import service as sandbox_service
 from tests.conftest import stored_files
 from tests.files import mp4_bytes
+from tests.helpers.stub_server import Reply, StubServer
+from tests.helpers.waiting import wait_until
 from tests.pipeline import request_speech, status_path, wait_for
-from tests.test_crun_client import Reply, StubServer, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,8 +16,8 @@ from avatars import render
 from avatars.models import JobStatus, RenderJob
 from tests.conftest import stored_files
 from tests.files import mp4_bytes
+from tests.helpers.waiting import wait_until
 from tests.pipeline import REDIS_URL, request_speech, status_path, wait_for
-from tests.test_crun_client import wait_until
 
 
 def _redis_answers() -> bool:

@@ -10,7 +10,9 @@ from avatars.providers import base
 from avatars.providers.replicate import ReplicateProvider
 from tests.fakes import replicate
 from tests.fakes.server import Task
-from tests.test_crun_client import Reply, StubServer, closed_port, inputs, wait_until
+from tests.helpers.stub_server import Reply, StubServer
+from tests.helpers.waiting import wait_until
+from tests.test_crun_client import closed_port, inputs
 
 SHORT = httpx.Timeout(1.0)
 PREDICTIONS = "/v1/models/prunaai/p-video-avatar/predictions"

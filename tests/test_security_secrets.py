@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import Client
 
-from avatars.providers import LABELS
+from avatars.catalog import PROVIDER_LABELS
 
 SECRETS = {
     "SECRET_KEY": "sk-DJANGO-7f3a9c1e-never-shown",
@@ -96,7 +96,7 @@ def test_provider_errors_that_echo_the_key_never_show_it(root, caplog):
     client = Client()
     client.force_login(root)
     with caplog.at_level(logging.DEBUG):
-        for name in LABELS:
+        for name in PROVIDER_LABELS:
             if name == "sandbox":
                 continue
             response = client.post(f"/admin/avatars/providercall/check/{name}/", follow=True)

@@ -11,11 +11,11 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from avatars import access, badges, credits, render
+from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import RenderRequestForm
 from avatars.media_urls import media_url
 from avatars.models import JobStatus, RenderJob, Team
 from avatars.pagination import CheapCountPaginator
-from avatars.providers import LABELS
 
 from .base import TeamScopedAdmin
 
@@ -39,7 +39,7 @@ class ProviderFilter(admin.SimpleListFilter):
     parameter_name = "provider"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return list(LABELS.items())
+        return list(PROVIDER_LABELS.items())
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(provider=self.value()) if self.value() else queryset

@@ -8,8 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from avatars.catalog import PROVIDER_LABELS
 from avatars.models import ProviderCall
-from avatars.providers import LABELS, base, get_provider, health
+from avatars.providers import base, get_provider, health
 
 
 @admin.register(ProviderCall)
@@ -39,7 +40,7 @@ class ProviderHealthAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Provider health",
             "opts": self.model._meta,
-            "rows": health.health(LABELS, lambda name: get_provider(name).configured),
+            "rows": health.health(PROVIDER_LABELS, lambda name: get_provider(name).configured),
             "can_check": request.user.is_superuser,
         }
         return TemplateResponse(request, "admin/avatars/provider_health.html", context)
@@ -49,9 +50,9 @@ class ProviderHealthAdmin(admin.ModelAdmin):
             return HttpResponse(status=405)
         if not request.user.is_superuser:
             raise PermissionDenied
-        if name not in LABELS:
+        if name not in PROVIDER_LABELS:
             raise Http404("No such provider.")
-        provider, label = get_provider(name), LABELS[name]
+        provider, label = get_provider(name), PROVIDER_LABELS[name]
         if not provider.configured:
             self.message_user(
                 request, f"{label} is not configured: it has no API key.", messages.WARNING

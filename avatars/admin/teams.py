@@ -9,8 +9,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
 from avatars import access, credits
+from avatars.catalog import PROVIDER_LABELS
 from avatars.models import Team
-from avatars.providers import LABELS
 
 from .credits import record_budget_change
 
@@ -23,10 +23,11 @@ class ProviderListField(forms.CharField):
 
     def to_python(self, value: Any) -> list[str]:
         names = [n for n in re.split(r"[\s,]+", super().to_python(value)) if n]
-        unknown = [n for n in names if n not in LABELS]
+        unknown = [n for n in names if n not in PROVIDER_LABELS]
         if unknown:
             raise forms.ValidationError(
-                f"No provider is called {', '.join(unknown)}. Choose from {', '.join(LABELS)}."
+                f"No provider is called {', '.join(unknown)}. "
+                f"Choose from {', '.join(PROVIDER_LABELS)}."
             )
         if len(set(names)) != len(names):
             raise forms.ValidationError("Name each provider once.")
@@ -37,7 +38,8 @@ class TeamForm(forms.ModelForm):
     fallback_providers = ProviderListField(
         required=False,
         help_text="Where a render goes, in this order, when its provider is unavailable, "
-        f"separated by commas ({', '.join(LABELS)}). A request or account error never moves it.",
+        f"separated by commas ({', '.join(PROVIDER_LABELS)}). A request or account error never "
+        "moves it.",
     )
 
     class Meta:

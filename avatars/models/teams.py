@@ -3,11 +3,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from avatars.catalog import PROVIDER_LABELS
+
 
 def provider_choices() -> list[tuple[str, str]]:
-    from avatars.providers import LABELS
-
-    return list(LABELS.items())
+    return list(PROVIDER_LABELS.items())
 
 
 class Team(models.Model):

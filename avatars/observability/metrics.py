@@ -17,8 +17,8 @@ from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from avatars import credits
+from avatars.catalog import PROVIDER_LABELS
 from avatars.models import CreditEntry, JobStatus, ProviderCall, RenderJob
-from avatars.providers import LABELS
 
 from . import heartbeat, queues
 
@@ -54,7 +54,7 @@ class StudioCollector(Collector):
         }
         # Every known pair is there, zero or not, so that alerts see a series drop to 0.
         for status in JobStatus.values:
-            for provider in LABELS:
+            for provider in PROVIDER_LABELS:
                 counts.setdefault((status, provider), 0)
         family = GaugeMetricFamily(
             f"{PREFIX}_jobs", "Render jobs by status and provider.", labels=["status", "provider"]

@@ -6,19 +6,14 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from avatars.catalog import PROVIDER_LABELS
+
 from .base import Provider
 from .crun import CrunProvider
 from .health import Monitored
 from .lumenfall import LumenfallProvider
 from .replicate import ReplicateProvider
 from .sandbox import SandboxProvider
-
-LABELS = {
-    "crun": "Crun",
-    "lumenfall": "Lumenfall",
-    "replicate": "Replicate",
-    "sandbox": "Sandbox (free offline draft)",
-}
 
 
 @cache
@@ -47,7 +42,7 @@ def _build(name: str) -> Provider:
 
 
 def configured_providers() -> list[str]:
-    return [name for name in LABELS if get_provider(name).configured]
+    return [name for name in PROVIDER_LABELS if get_provider(name).configured]
 
 
 @receiver(setting_changed)

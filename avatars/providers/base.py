@@ -51,6 +51,8 @@ class TaskState:
     delivery_id: str = ""
     # What the provider wants the people who asked to know about a finished render.
     notes: tuple[str, ...] = ()
+    # When each word of the script was spoken, (word, start_s, end_s), where a provider says.
+    words: tuple[tuple[str, float, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from avatars import catalog, routing
+from avatars.catalog import PROVIDER_LABELS
 from avatars.media_urls import media_url
 from avatars.models import (
     RenderJob,
 )
-from avatars.providers import LABELS, base, get_provider
+from avatars.providers import base, get_provider
 from avatars.providers.ratelimit import Throttled
 from avatars.render.states import S, _duration, _fail, _schedule, transition
 
@@ -121,8 +122,8 @@ def _fall_back(
         S.QUEUED,
         allowed_from=[S.SUBMITTING],
         actor=label,
-        message=f"{error.message} Moving the render to {LABELS[following]}, next in the team's "
-        "list of providers; its credit hold stays as it is.",
+        message=f"{error.message} Moving the render to {PROVIDER_LABELS[following]}, next in the "
+        "team's list of providers; its credit hold stays as it is.",
         data={**detail, "fallback_from": job.provider, "fallback_to": following},
         provider=following,
         submit_attempts=0,

@@ -28,10 +28,11 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
 from avatars import access, reports
+from avatars.catalog import PROVIDER_LABELS
 from avatars.credits import dollars
 from avatars.models import AuditEntry, CreditEntry, JobStatus, Team
 from avatars.models.jobs import FINAL_STATUSES
-from avatars.providers import LABELS, get_provider
+from avatars.providers import get_provider
 from avatars.providers.base import ProviderError
 from avatars.reports import Month
 
@@ -85,7 +86,9 @@ class Filters(TeamFilter):
 
 class LedgerFilters(Filters):
     kind = forms.ChoiceField(choices=[("", "All kinds"), *CreditEntry.Kind.choices], required=False)
-    provider = forms.ChoiceField(choices=[("", "All providers"), *LABELS.items()], required=False)
+    provider = forms.ChoiceField(
+        choices=[("", "All providers"), *PROVIDER_LABELS.items()], required=False
+    )
     user = forms.CharField(
         required=False,
         max_length=150,

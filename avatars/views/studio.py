@@ -17,11 +17,12 @@ from avatars import access, credits, drafts, routing
 from avatars import render as rendering
 from avatars import scripts as script_text
 from avatars.admin.jobs import estimate_inputs
+from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import AvatarForm, RenderRequestForm
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
 from avatars.pagination import newest_first
-from avatars.providers import LABELS, configured_providers, get_provider
+from avatars.providers import configured_providers, get_provider
 from avatars.review import versions as job_versions
 
 PAGE = 50
@@ -267,7 +268,7 @@ def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
     return [
         {
             "name": name,
-            "label": LABELS[name],
+            "label": PROVIDER_LABELS[name],
             "price": credits.price(name, job.resolution, seconds),
             "preferred": name == routing.chosen_provider(job.team, ""),
         }

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from avatars import render
+from avatars.catalog import PROVIDER_LABELS
 from avatars.models import AudioClip, Avatar, RenderJob, Script, Team, Voice
-from avatars.providers import LABELS
 from avatars.worker import start_embedded_worker
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--provider",
             default="",
-            help=f"{', '.join(LABELS)} (default: the team's preferred provider, else "
+            help=f"{', '.join(PROVIDER_LABELS)} (default: the team's preferred provider, else "
             f"{settings.DEFAULT_PROVIDER})",
         )
         parser.add_argument("--resolution", default="720p", choices=["720p", "1080p"])
