@@ -22,7 +22,7 @@ from avatars import scripts
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser, User
 
 K = CreditEntry.Kind
 ZERO = Decimal("0")
@@ -106,7 +106,7 @@ def dollars(amount: Decimal) -> str:
     return f"${amount.quantize(Decimal('0.01')):,}"
 
 
-def reserve(job: RenderJob, user: AbstractBaseUser | None) -> None:
+def reserve(job: RenderJob, user: User | None) -> None:
     """Hold a new job's estimate, or refuse it if the team's budget cannot cover it.
 
     Runs inside the transaction that creates the job; the team row lock serialises every
@@ -168,7 +168,7 @@ def needs_approval(job: RenderJob) -> bool:
 def record(
     action: str,
     team: Team,
-    actor: AbstractBaseUser | None,
+    actor: User | AnonymousUser | None,
     *,
     job: RenderJob | None = None,
     amount: Decimal | None = None,

@@ -24,7 +24,7 @@ from avatars.models import (
 )
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 DECISIONS = {
     ReviewStatus.APPROVED: "approved",
@@ -38,9 +38,7 @@ class ReviewError(Exception):
     pass
 
 
-def decide(
-    job: RenderJob, user: AbstractBaseUser, decision: ReviewStatus, comment: str = ""
-) -> None:
+def decide(job: RenderJob, user: User, decision: ReviewStatus, comment: str = "") -> None:
     """Approve, reject or ask for changes to a finished video, with an optional comment."""
     if decision not in DECISIONS:
         raise ReviewError("Unknown review decision.")
@@ -72,7 +70,7 @@ def decide(
     job.refresh_from_db()
 
 
-def add_comment(job: RenderJob, user: AbstractBaseUser, body: str) -> JobComment:
+def add_comment(job: RenderJob, user: User, body: str) -> JobComment:
     if not body.strip():
         raise ReviewError("A comment needs some text.")
     return JobComment.objects.create(job=job, author=user, body=body.strip()[:2000])
@@ -105,12 +103,12 @@ class Difference:
 
 
 def _inputs(job: RenderJob) -> dict[str, str]:
-    revision = job.script_revision
+    revision, voice = job.script_revision, job.voice
     return {
         "Avatar": str(job.avatar),
         "Script": f"{revision.script} (revision {revision.number})" if revision else "-",
         "Text": job.text or "-",
-        "Voice": f"{job.voice} · {job.voice.provider_voice}" if job.voice_id else "-",
+        "Voice": f"{voice} · {voice.provider_voice}" if voice else "-",
         "Language": catalog.LANGUAGES[revision.language].label if revision else "-",
         "Audio clip": str(job.audio_clip) if job.audio_clip_id else "-",
         "Resolution": job.resolution,
@@ -128,7 +126,7 @@ def differences(before: RenderJob, after: RenderJob) -> list[Difference]:
 # --- share links ----------------------------------------------------------------------------
 
 
-def share(job: RenderJob, user: AbstractBaseUser, days: int) -> ShareLink:
+def share(job: RenderJob, user: User, days: int) -> ShareLink:
     if job.review != ReviewStatus.APPROVED or job.status != JobStatus.SUCCEEDED:
         raise ReviewError("Only an approved video can be shared.")
     if not 1 <= days <= SHARE_DAYS_MAX:
@@ -150,7 +148,7 @@ def _day(moment: datetime.datetime) -> str:
     return f"{timezone.localtime(moment):%-d %b %Y}"
 
 
-def revoke(link: ShareLink, user: AbstractBaseUser) -> bool:
+def revoke(link: ShareLink, user: User) -> bool:
     revoked = ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(
         revoked_at=timezone.now(), revoked_by=user
     )
@@ -202,7 +200,9 @@ def notify_finished(job_id: int, status: str) -> None:
 
 def notify_approvers(job: RenderJob) -> None:
     editors = Group.objects.get(name=roles.EDITOR).user_set.filter(teams=job.team_id)
-    for editor_id in editors.exclude(pk=job.requested_by_id).values_list("pk", flat=True):
+    if job.requested_by_id is not None:
+        editors = editors.exclude(pk=job.requested_by_id)
+    for editor_id in editors.values_list("pk", flat=True):
         notify(
             editor_id,
             job,
@@ -211,5 +211,5 @@ def notify_approvers(job: RenderJob) -> None:
         )
 
 
-def unread_count(user: AbstractBaseUser) -> int:
+def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at=None).count()

@@ -14,7 +14,7 @@ from django.db import transaction
 from avatars import catalog
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser, User
 
     from avatars.models import Script, ScriptRevision
 
@@ -75,7 +75,9 @@ def changes(before: str, after: str) -> list[tuple[str, str]]:
     return [(line[0], line[2:]) for line in lines if line[:1] in "+-"]
 
 
-def save_with_revision(script: Script, author: AbstractBaseUser | None) -> ScriptRevision | None:
+def save_with_revision(
+    script: Script, author: User | AnonymousUser | None
+) -> ScriptRevision | None:
     """Save the script and keep a revision if its text or language changed since the last one."""
     with transaction.atomic():
         script.save()
