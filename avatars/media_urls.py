@@ -2,10 +2,11 @@
 
 import time
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 from django.conf import settings
 from django.core import signing
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -25,18 +26,34 @@ def media_url(
     With `download`, following the link saves the file under that name instead of showing it:
     browsers ignore the `download` attribute on links to another origin, such as S3's.
     """
-    if not file:
+    name = file.name if file else None
+    if not name:
         return ""
     max_age = max_age or settings.MEDIA_URL_MAX_AGE
     if not isinstance(file.storage, FileSystemStorage):
-        parameters = {"ResponseContentDisposition": attachment(download)} if download else None
-        return file.storage.url(file.name, parameters=parameters, expire=max_age)
-    grant = {"n": file.name, "e": int(time.time()) + max_age}
+        return presigned_url(file.storage, name, max_age, download)
+    grant = {"n": name, "e": int(time.time()) + max_age}
     if download:
         grant["d"] = download
     token = signing.dumps(grant, salt=SALT)
     path = reverse("signed-media", args=[token])
     return f"{settings.PUBLIC_BASE_URL}{path}" if absolute else path
+
+
+class _PresigningStorage(Protocol):
+    """django-storages' S3Storage.url, which takes what a presigned link needs."""
+
+    def url(
+        self, name: str, parameters: dict[str, str] | None = None, expire: int | None = None
+    ) -> str: ...
+
+
+def presigned_url(storage: Storage, name: str, expire: int, download: str = "") -> str:
+    """S3's own expiring link to `name`; with `download`, one that saves under that name."""
+    parameters = {"ResponseContentDisposition": attachment(download)} if download else None
+    # Media is on the filesystem or on S3 (project/settings.py), so any storage that is not a
+    # FileSystemStorage is an S3Storage, whose url() takes these arguments.
+    return cast(_PresigningStorage, storage).url(name, parameters=parameters, expire=expire)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,14 @@ import mimetypes
 
 from django.core import signing
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.views.decorators.http import require_GET
 
-from avatars.media_urls import LinkExpired, attachment, resolve
+from avatars.media_urls import LinkExpired, presigned_url, resolve
 
 
 @require_GET
-def signed_media(request: HttpRequest, token: str) -> HttpResponse:
+def signed_media(request: HttpRequest, token: str) -> HttpResponseBase:
     try:
         grant = resolve(token)
     except (signing.BadSignature, LinkExpired, KeyError, TypeError):
@@ -20,12 +20,7 @@ def signed_media(request: HttpRequest, token: str) -> HttpResponse:
     if not isinstance(default_storage, FileSystemStorage):
         # A link made before media moved to S3: hand over to a presigned link of the same
         # lifetime, which serves ranges itself instead of streaming through this process.
-        parameters = {"ResponseContentDisposition": attachment(grant.download)}
-        return HttpResponseRedirect(
-            default_storage.url(
-                name, parameters=parameters if grant.download else None, expire=remaining
-            )
-        )
+        return HttpResponseRedirect(presigned_url(default_storage, name, remaining, grant.download))
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = FileResponse(
         default_storage.open(name, "rb"),
