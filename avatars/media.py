@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import cast
 
 import av
 import numpy as np
@@ -59,7 +60,7 @@ class PreparedAudio:
     sha256: str
 
 
-def _extension(name: str) -> str:
+def _extension(name: str | None) -> str:
     return PurePosixPath(name or "").suffix.lstrip(".").lower()
 
 
@@ -134,10 +135,11 @@ def _open_image(data: bytes, ext: str) -> Image.Image:
             raise _bomb(None) from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise _corrupt(exc) from None
-        if image.format != expected:
+        found = image.format or ""  # set by whichever of the _FORMAT_NAMES openers read it
+        if found != expected:
             raise _refuse(
-                f"The file is named .{ext} but holds a {_FORMAT_NAMES[image.format]} image. "
-                f"Rename it to .{image.format.lower().replace('jpeg', 'jpg')} and upload it again.",
+                f"The file is named .{ext} but holds a {_FORMAT_NAMES[found]} image. "
+                f"Rename it to .{found.lower().replace('jpeg', 'jpg')} and upload it again.",
                 "wrong_extension",
             )
         width, height = image.size
@@ -194,8 +196,12 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     if icc and image.mode in ("RGB", "CMYK"):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            image = ImageCms.profileToProfile(
-                image, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            # Pillow types the result as optional for inPlace=True, which this does not ask for.
+            image = cast(
+                Image.Image,
+                ImageCms.profileToProfile(
+                    image, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+                ),
             )
         except (ImageCms.PyCMSError, OSError):
             image = image.convert("RGB")
@@ -314,8 +320,9 @@ def _frame_peak(frame: av.AudioFrame) -> float:
     values = frame.to_ndarray()
     if values.size == 0:
         return 0.0
-    if np.issubdtype(values.dtype, np.integer):
-        scale = float(np.iinfo(values.dtype).max)
+    sample_type = values.dtype.type
+    if issubclass(sample_type, np.integer):
+        scale = float(np.iinfo(sample_type).max)
         return float(np.abs(values.astype(np.int64)).max()) / scale
     return float(np.abs(values).max())
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -52,7 +53,7 @@ def probe_video(path: Path) -> VideoInfo:
         if container.duration:
             duration = container.duration / av.time_base
         elif stream.duration:
-            duration = float(stream.duration * stream.time_base)
+            duration = float(stream.duration * _time_base(stream))
         else:
             duration = 0.0
         return VideoInfo(
@@ -122,6 +123,14 @@ def _check_streams(container: av.container.InputContainer) -> None:
         )
 
 
+def _time_base(stream: av.VideoStream) -> Fraction:
+    """The seconds one tick of the stream's timestamps lasts."""
+    # FFmpeg gives every demuxed stream a time base; only an output stream may lack one.
+    if stream.time_base is None:
+        raise NotAVideo("The video's timing cannot be read.")
+    return stream.time_base
+
+
 def _first_frame(
     container: av.container.InputContainer, stream: av.VideoStream, rewind: bool = False
 ) -> av.VideoFrame:
@@ -139,11 +148,12 @@ def _frame_near(
     container: av.container.InputContainer, stream: av.VideoStream, seconds: float
 ) -> av.VideoFrame | None:
     """The first frame at or after `seconds` from the start, or None if seeking fails."""
-    start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    time_base = _time_base(stream)
+    start = float(stream.start_time * time_base) if stream.start_time else 0.0
     target = start + seconds
     try:
         # Lands on the key frame before the target; decoding forward reaches the target.
-        container.seek(int(target / stream.time_base), stream=stream)
+        container.seek(int(target / time_base), stream=stream)
         chosen = None
         for frame in container.decode(stream):
             chosen = frame
