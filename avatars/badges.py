@@ -11,8 +11,13 @@ CONSENT_KIND = {
     ConsentStatus.EXPIRED: "bad",
     ConsentStatus.MISSING: "bad",
 }
-STATUS_KIND = {JobStatus.SUCCEEDED: "ok", JobStatus.FAILED: "bad", JobStatus.CANCELED: "quiet"}
-REVIEW_KIND = {
+# Keyed by the stored values (plain strings): the choices are str subclasses.
+STATUS_KIND: dict[str, str] = {
+    JobStatus.SUCCEEDED: "ok",
+    JobStatus.FAILED: "bad",
+    JobStatus.CANCELED: "quiet",
+}
+REVIEW_KIND: dict[str, str] = {
     ReviewStatus.APPROVED: "ok",
     ReviewStatus.REJECTED: "bad",
     ReviewStatus.CHANGES_REQUESTED: "warn",

@@ -38,11 +38,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 def sync_role_groups(apps: Apps) -> None:
     """Create the role groups and give each exactly its permissions (used by migrations)."""
+    from django.apps import apps as installed_apps
     from django.contrib.auth.management import create_permissions
 
     app_config = apps.get_app_config("avatars")
     if getattr(app_config, "models_module", None) is None:
-        app_config.models_module = True  # the migration state's stand-in app config
+        # The migration state's stand-in app config has no models module, and
+        # create_permissions skips such apps: lend it the installed app's.
+        app_config.models_module = installed_apps.get_app_config("avatars").models_module
     create_permissions(app_config, verbosity=0, apps=apps)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")

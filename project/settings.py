@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -192,7 +193,7 @@ MEDIA_URL = "/media/"
 MEDIA_URL_MAX_AGE = envint("MEDIA_URL_MAX_AGE", 3600)
 
 
-def s3_media_storage(url_max_age: int) -> dict:
+def s3_media_storage(url_max_age: int) -> dict[str, Any]:
     """django-storages' S3 backend from the AWS_* variables: private objects under keys that
     are never overwritten, reached only through presigned links."""
     from boto3.s3.transfer import TransferConfig

@@ -1,5 +1,7 @@
+from __future__ import annotations
+
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -14,15 +16,22 @@ from avatars.models import Team
 
 from .credits import record_budget_change
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-class ProviderListField(forms.CharField):
+    class _MemberTotal(TypedDict):
+        member_total: int
+
+
+class ProviderListField(forms.Field):
     """An ordered list of provider names, typed as "lumenfall, replicate"."""
 
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list) else value
 
     def to_python(self, value: Any) -> list[str]:
-        names = [n for n in re.split(r"[\s,]+", super().to_python(value)) if n]
+        text = "" if value in self.empty_values else str(value)
+        names = [n for n in re.split(r"[\s,]+", text) if n]
         unknown = [n for n in names if n not in PROVIDER_LABELS]
         if unknown:
             raise forms.ValidationError(
@@ -47,7 +56,8 @@ class TeamForm(forms.ModelForm):
         fields = ["preferred_provider", "fallback_providers"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         preferred = cleaned.get("preferred_provider")
         if preferred and preferred in (cleaned.get("fallback_providers") or []):
             self.add_error("fallback_providers", "The preferred provider is tried first anyway.")
@@ -73,12 +83,12 @@ class TeamAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["this_month"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
         teams = super().get_queryset(request).annotate(member_total=Count("members"))
         return teams if access.sees_all_teams(request.user) else teams.filter(members=request.user)
 
     @admin.display(description="Members", ordering="member_total")
-    def member_count(self, team: Team) -> int:
+    def member_count(self, team: WithAnnotations[Team, _MemberTotal]) -> int:
         return team.member_total
 
     @admin.display(description="This month")

@@ -4,6 +4,7 @@ import datetime
 import enum
 import uuid
 from pathlib import PurePosixPath
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -84,8 +85,8 @@ def _consent_window(today: datetime.date | None) -> tuple[datetime.date, datetim
     return today, today + datetime.timedelta(days=settings.CONSENT_EXPIRY_WARNING_DAYS)
 
 
-class AvatarQuerySet(models.QuerySet):
-    def with_consent(self, status: ConsentStatus, today: datetime.date | None = None):
+class AvatarQuerySet(models.QuerySet["Avatar"]):
+    def with_consent(self, status: ConsentStatus, today: datetime.date | None = None) -> Self:
         """The avatars whose consent_status() is status, decided in the database."""
         today, soon = _consent_window(today)
         missing = (

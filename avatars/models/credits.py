@@ -1,5 +1,7 @@
 """Money as an append-only ledger, and the audit log of who did what with it."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -25,7 +27,7 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnly(f"{type(self).__name__} rows are never changed; add a new row.")
         super().save(*args, **kwargs)

@@ -9,6 +9,7 @@ from typing import Any
 import dramatiq
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
+from dramatiq.broker import MessageProxy
 
 job_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("job_id", default=None)
 
@@ -23,14 +24,14 @@ def current_job_id() -> int | None:
 class JobContext(dramatiq.Middleware):
     """Dramatiq middleware: while an actor works on a job, the job id is in context."""
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         if message.actor_name in JOB_ACTORS and message.args:
             job_id.set(message.args[0])
 
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,

@@ -8,10 +8,11 @@ exposed as gauges over a recent window, never as counters that would go backward
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from prometheus_client.core import GaugeHistogramMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -79,17 +80,17 @@ class StudioCollector(Collector):
             "Failed calls to each provider's API in the recent window, by error code.",
             labels=["provider", "error_code"],
         )
-        for row in (
+        for failed in (
             recent.filter(ok=False)
             .values("provider", "error_code")
             .annotate(n=Count("pk"))
             .order_by()
         ):
-            errors.add_metric([row["provider"], row["error_code"]], row["n"])
+            errors.add_metric([failed["provider"], failed["error_code"]], failed["n"])
         yield errors
         yield self.latency(recent)
 
-    def latency(self, recent) -> Metric:
+    def latency(self, recent: QuerySet[ProviderCall]) -> Metric:
         family = GaugeHistogramMetricFamily(
             f"{PREFIX}_provider_latency_seconds",
             "How long calls to each provider's API took, over the recent window.",
@@ -105,10 +106,11 @@ class StudioCollector(Collector):
             .order_by()
         )
         for row in rows:
+            counts: Mapping[str, Any] = row  # its bucket columns are named at run time
             family.add_metric(
                 [row["provider"], row["operation"]],
                 buckets=[
-                    *((str(b), row[f"le_{i}"]) for i, b in enumerate(LATENCY_BUCKETS)),
+                    *((str(b), counts[f"le_{i}"]) for i, b in enumerate(LATENCY_BUCKETS)),
                     ("+Inf", row["total"]),
                 ],
                 gsum_value=row["seconds"] or 0.0,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable
+from typing import Any
 
 import dramatiq
 from django.core.files.storage import default_storage
@@ -31,9 +32,9 @@ def broker() -> str:
     if isinstance(current, RabbitmqBroker):
         import pika
 
-        parameters = copy.copy(current.parameters)
-        if isinstance(parameters, list):
-            parameters = copy.copy(parameters[0])
+        # One pika parameters object, or a list of them for several URLs (pika has no types).
+        configured: Any = current.parameters
+        parameters = copy.copy(configured[0] if isinstance(configured, list) else configured)
         parameters.socket_timeout = TIMEOUT_SECONDS
         parameters.connection_attempts = 1
         pika.BlockingConnection(parameters).close()

@@ -2,15 +2,19 @@
 
 import json
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Model
 
 from avatars import render
 from avatars.catalog import PROVIDER_LABELS
 from avatars.models import AudioClip, Avatar, RenderJob, Script, Team, Voice
 from avatars.worker import start_embedded_worker
+
+M = TypeVar("M", bound=Model)
 
 
 class Command(BaseCommand):
@@ -77,10 +81,10 @@ class Command(BaseCommand):
             raise CommandError("Name the team with --team SLUG." if found else "No such team.")
         return found[0]
 
-    def _one(self, model: type, team: Team, **lookup: str) -> Any:
+    def _one(self, model: type[M], team: Team, **lookup: str) -> M:
         try:
-            return model.objects.get(team=team, **lookup)
-        except model.DoesNotExist:
+            return model._default_manager.get(team=team, **lookup)
+        except ObjectDoesNotExist:
             raise CommandError(f"{team} has no {model._meta.verbose_name} {lookup}.") from None
 
     def _voice(self, team: Team, options: dict[str, Any]) -> Voice | None:
