@@ -26,7 +26,7 @@ from avatars.models import (
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-DECISIONS = {
+DECISIONS: dict[str, str] = {
     ReviewStatus.APPROVED: "approved",
     ReviewStatus.REJECTED: "rejected",
     ReviewStatus.CHANGES_REQUESTED: "asked for changes to",
@@ -38,8 +38,11 @@ class ReviewError(Exception):
     pass
 
 
-def decide(job: RenderJob, user: User, decision: ReviewStatus, comment: str = "") -> None:
-    """Approve, reject or ask for changes to a finished video, with an optional comment."""
+def decide(job: RenderJob, user: User, decision: str, comment: str = "") -> None:
+    """Approve, reject or ask for changes to a finished video, with an optional comment.
+
+    `decision` is a ReviewStatus value as posted; any other raises ReviewError.
+    """
     if decision not in DECISIONS:
         raise ReviewError("Unknown review decision.")
     if decision != ReviewStatus.APPROVED and not comment.strip():
