@@ -58,31 +58,28 @@ class TeamScopedAdmin(admin.ModelAdmin):
             return access.member_teams(request.user)
         queryset = model._default_manager.all()
         if any(field.name == "team" for field in model._meta.fields):
-            return queryset.filter(team__in=access.member_teams(request.user))
+            return access.scope_to_member_teams(queryset, request.user)
         return queryset
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
-        teams = list(access.member_teams(request.user)[:2])
-        if len(teams) == 1:
-            initial.setdefault("team", teams[0].pk)
+        if team := access.only_team(request.user):
+            initial.setdefault("team", str(team.pk))
         return initial
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not self._read_only(request) and super().has_add_permission(request)
+        return not access.is_read_only(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return not self._read_only(request) and super().has_change_permission(request, obj)
+        read_only = access.is_read_only(request.user)
+        return not read_only and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return not self._read_only(request) and super().has_delete_permission(request, obj)
-
-    def _read_only(self, request: HttpRequest) -> bool:
-        user = request.user
-        return not user.is_superuser and access.is_auditor(user)
+        read_only = access.is_read_only(request.user)
+        return not read_only and super().has_delete_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
-        if not access.member_teams(request.user).filter(pk=obj.team_id).exists():
+        if not access.works_in(request.user, obj.team_id):
             raise PermissionDenied("You can only save into your own team.")
         if not change and hasattr(obj, "created_by_id"):
             obj.created_by = request.user
