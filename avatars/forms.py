@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
 from avatars import access, catalog, credits, drafts, media, providers, render, scripts
 from avatars.library import attach_audio, attach_portrait
@@ -218,9 +219,13 @@ class RenderRequestForm(forms.Form):
         # A draft renders in the sandbox whatever provider is chosen for the real render.
         self.draft = draft
         self.user = user
-        offer_member_teams(self, user)
         teams = access.member_teams(user)
-        self.teams = teams.filter(pk=team.pk) if team is not None else teams
+        if team is None:
+            offer_member_teams(self, user)
+            self.teams: QuerySet[Team] | list[Team] = teams
+        else:
+            model_choices(self, "team").queryset = teams.filter(pk=team.pk)
+            self.teams = [team]
         usable = {"team__in": teams, "archived": False}
         self.scripts = Script.objects.filter(**usable)
         self.clips = AudioClip.objects.filter(**usable)
@@ -228,7 +233,6 @@ class RenderRequestForm(forms.Form):
             ("", "The team's preferred provider"),
             *((name, catalog.PROVIDER_LABELS[name]) for name in providers.configured_providers()),
         ]
-        model_choices(self, "team").queryset = self.teams
         avatars = Avatar.objects.filter(**usable).select_related("team")
         model_choices(self, "avatar").queryset = avatars
         model_choices(self, "script").queryset = self.scripts

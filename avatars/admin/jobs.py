@@ -60,13 +60,13 @@ class RenderJobAdmin(TeamScopedAdmin):
     list_display_links = ["poster_tag", "number"]
     # Choices come from small tables and the code, never from a DISTINCT over the jobs.
     list_filter = ["status", ProviderFilter, "resolution", ("team", TeamFilter)]
-    list_select_related = [
+    list_select_related = (
         "team",
         "avatar",
         "requested_by",
         "script_revision__script",
         "audio_clip",
-    ]
+    )
     search_fields = ["=id", "avatar__name", "script_revision__script__title", "provider_task_id"]
     show_full_result_count = False
     paginator = CheapCountPaginator
