@@ -278,12 +278,12 @@ class RenderJobAdmin(TeamScopedAdmin):
     @admin.action(description="Approve selected renders", permissions=["approve"])
     def approve_selected(self, request: SignedInRequest, queryset: QuerySet[RenderJob]) -> None:
         waiting = queryset.filter(status=JobStatus.AWAITING_APPROVAL)
-        approved = sum(
-            render.approve(job.pk, request.user)
-            for job in waiting
-            if access.may_approve(request.user, job)
-        )
-        self.message_user(request, f"Approved {approved} render(s).")
+        allowed = [job for job in waiting if access.may_approve(request.user, job)]
+        approved = sum(render.approve(job.pk, request.user) for job in allowed)
+        message = f"Approved {approved} render(s)."
+        if passed_over := len(waiting) - len(allowed):
+            message += f" {passed_over} you requested yourself: {access.OWN_REQUEST}"
+        self.message_user(request, message)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return access.may(request.user, access.APPROVE)
