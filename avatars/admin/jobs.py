@@ -281,6 +281,7 @@ class RenderJobAdmin(TeamScopedAdmin):
         allowed = [job for job in waiting if access.may_approve(request.user, job)]
         approved = sum(render.approve(job.pk, request.user) for job in allowed)
         message = f"Approved {approved} render(s)."
+        # The list holds only the user's teams' jobs: what is left out is their own.
         if passed_over := len(waiting) - len(allowed):
             message += f" {passed_over} you requested yourself: {access.OWN_REQUEST}"
         self.message_user(request, message)
