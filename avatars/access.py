@@ -1,61 +1,125 @@
-"""Who sees which rows: the one place that decides team visibility."""
+"""Who may see, act on and approve what: the one place each rule is decided.
 
-from typing import TypeVar
+Plain functions over users, teams and jobs (no requests); every view and admin asks them.
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+- Members of a team see and work on its rows. Auditors see every team's rows and change
+  nothing. Superusers see and work in every team and hold every permission.
+- Acting on a job (cancel, re-render, review, send a draft on…) takes a member of its team
+  who holds the permission and is not a read-only Auditor.
+- Four eyes: nobody approves or turns down a render they requested, superusers included;
+  anyone else who may act on it with `approve_renderjob` may, superusers in any team.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, QuerySet
 
-from avatars.models import Team
+from avatars import drafts
+from avatars.models import JobStatus, RenderJob, Team
 from avatars.roles import AUDITOR
 
-User = AbstractBaseUser | AnonymousUser
+# Whoever is behind a request: a person, or AnonymousUser before logging in.
+AnyUser = User | AnonymousUser
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+# A rule on what a user may do with a job, as the may_… functions below.
+JobRule = Callable[[AnyUser, RenderJob], bool]
+
+APPROVE = "avatars.approve_renderjob"
+CANCEL = "avatars.cancel_renderjob"
+REQUEST = "avatars.add_renderjob"
+RETRY = "avatars.retry_renderjob"
+REVIEW = "avatars.review_renderjob"
+# What the person is told when the four-eyes rule stops them.
+OWN_REQUEST = "Another Editor must approve or turn down your own request."
+
+_UNSET: Any = object()
 
 
-def is_auditor(user: User) -> bool:
+def _per_user(user: AnyUser, name: str, work_out: Callable[[], T]) -> T:
+    """An answer kept on the user object: the admin and the pages ask several times per
+    request, and each request has its own user object, so one query per request is enough."""
+    kept = getattr(user, name, _UNSET)
+    if kept is _UNSET:
+        kept = work_out()
+        setattr(user, name, kept)
+    return kept
+
+
+# --- teams -------------------------------------------------------------------------------------
+
+
+def is_auditor(user: AnyUser) -> bool:
     if not user.is_authenticated:
         return False
-    # Asked several times per request by the admin; one query per user object is enough.
-    cached = getattr(user, "_is_auditor", None)
-    if cached is None:
-        cached = user._is_auditor = user.groups.filter(name=AUDITOR).exists()
-    return cached
+    return _per_user(user, "_is_auditor", lambda: user.groups.filter(name=AUDITOR).exists())
 
 
-def sees_all_teams(user: User) -> bool:
+def is_read_only(user: AnyUser) -> bool:
+    """Auditors change nothing (a superuser in the Auditor group still administers)."""
+    return not is_superuser(user) and is_auditor(user)
+
+
+def is_superuser(user: AnyUser) -> bool:
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+def sees_all_teams(user: AnyUser) -> bool:
     """Superusers and Auditors see every team's rows."""
-    if not user.is_active:
-        return False
-    return user.is_superuser or is_auditor(user)
+    return is_superuser(user) or (user.is_active and is_auditor(user))
 
 
-def member_teams(user: User) -> QuerySet[Team]:
+def member_teams(user: AnyUser) -> QuerySet[Team]:
     """The teams a user may work in (create and change rows of)."""
-    if not user.is_active:
+    if not user.is_authenticated or not user.is_active:
         return Team.objects.none()
     if user.is_superuser:
         return Team.objects.all()
     return Team.objects.filter(members=user)
 
 
-def works_in_one_team(user: User) -> bool:
+def member_team_ids(user: AnyUser) -> list[int]:
+    """The ids of member_teams, read once per request's user."""
+    return _per_user(
+        user, "_team_ids", lambda: list(member_teams(user).values_list("pk", flat=True))
+    )
+
+
+def works_in(user: AnyUser, team_id: int) -> bool:
+    """Whether the user is a member of the team (superusers work in every team)."""
+    return is_superuser(user) or team_id in member_team_ids(user)
+
+
+def works_in_one_team(user: AnyUser) -> bool:
     """Whether every row the user sees belongs to one team (no need to show which)."""
     if sees_all_teams(user):
         return False
-    cached = getattr(user, "_team_count", None)
-    if cached is None:
-        cached = user._team_count = member_teams(user).count()
-    return cached <= 1
+    return _per_user(user, "_team_count", lambda: member_teams(user).count()) <= 1
 
 
-def scope_to_user(queryset: QuerySet[M], user: User, team_path: str = "team") -> QuerySet[M]:
+def only_team(user: AnyUser) -> Team | None:
+    """The team to pre-select on a form: the user's one team, if they work in exactly one."""
+
+    def work_out() -> Team | None:
+        teams = list(member_teams(user)[:2])
+        return teams[0] if len(teams) == 1 else None
+
+    return _per_user(user, "_only_team", work_out)
+
+
+def scope_to_user(queryset: QuerySet[M], user: AnyUser, team_path: str = "team") -> QuerySet[M]:
     """Only the rows of teams the user can see."""
     if sees_all_teams(user):
         return queryset
     return queryset.filter(**{f"{team_path}__in": member_teams(user)})
 
 
-def scope_to_user_by_id(queryset: QuerySet[M], user: User, team_path: str = "team") -> QuerySet[M]:
+def scope_to_user_by_id(
+    queryset: QuerySet[M], user: AnyUser, team_path: str = "team"
+) -> QuerySet[M]:
     """scope_to_user with the team ids read first (once per request's user).
 
     For the big lists: against a literal list of ids the planner walks an index on
@@ -64,7 +128,100 @@ def scope_to_user_by_id(queryset: QuerySet[M], user: User, team_path: str = "tea
     """
     if sees_all_teams(user):
         return queryset
-    ids = getattr(user, "_team_ids", None)
-    if ids is None:
-        ids = user._team_ids = list(member_teams(user).values_list("pk", flat=True))
-    return queryset.filter(**{f"{team_path}__in": ids})
+    return queryset.filter(**{f"{team_path}__in": member_team_ids(user)})
+
+
+def scope_to_member_teams(queryset: QuerySet[M], user: AnyUser) -> QuerySet[M]:
+    """Only the rows of teams the user works in: what they may pick and write into."""
+    return queryset.filter(team__in=member_teams(user))
+
+
+# --- jobs --------------------------------------------------------------------------------------
+
+
+def visible_jobs(user: AnyUser) -> QuerySet[RenderJob]:
+    """The render jobs a user may see: their teams' (every team's for Auditors, superusers)."""
+    return scope_to_user(RenderJob.objects.all(), user)
+
+
+def may_see(user: AnyUser, job: RenderJob) -> bool:
+    return sees_all_teams(user) or works_in(user, job.team_id)
+
+
+def may(user: AnyUser, permission: str) -> bool:
+    """Whether the user holds the permission ("avatars.cancel_renderjob") and is not a
+    read-only Auditor: the first question, before any row is looked up."""
+    return user.has_perm(permission) and not is_read_only(user)
+
+
+def may_act(user: AnyUser, job: RenderJob, permission: str) -> bool:
+    """A member of the job's team who holds the permission and is not a read-only Auditor."""
+    return may(user, permission) and works_in(user, job.team_id)
+
+
+def may_approve(user: AnyUser, job: RenderJob) -> bool:
+    """Approve or turn down a render waiting for approval: never one's own (four eyes).
+
+    Superusers are held to it too: the approval exists so that spending over a team's
+    threshold is seen by a second person, and the audit log must be able to show that.
+    """
+    return may_act(user, job, APPROVE) and job.requested_by_id != user.pk
+
+
+def may_cancel(user: AnyUser, job: RenderJob) -> bool:
+    return may_act(user, job, CANCEL)
+
+
+def may_retry(user: AnyUser, job: RenderJob) -> bool:
+    """Render the same request again, or have the job checked with its provider now."""
+    return may_act(user, job, RETRY)
+
+
+def may_rerender(user: AnyUser, job: RenderJob) -> bool:
+    """Request a new version of the video with any input changed."""
+    return may_act(user, job, REQUEST) and may_act(user, job, RETRY)
+
+
+def may_review(user: AnyUser, job: RenderJob) -> bool:
+    """Decide on a finished video, share it and revoke its links. Unlike approving spend,
+    one may review one's own video: the review judges the result, not the money."""
+    return may_act(user, job, REVIEW)
+
+
+def may_send_on(user: AnyUser, job: RenderJob) -> bool:
+    """Send a finished draft on to a paid provider."""
+    return may_act(user, job, REQUEST)
+
+
+def may_comment(user: AnyUser, job: RenderJob) -> bool:
+    """Members take part in their team's conversations; Auditors read them only."""
+    return not is_read_only(user) and works_in(user, job.team_id)
+
+
+@dataclass(frozen=True)
+class JobActions:
+    """What a job's page offers the user: the rules above where the job's state allows."""
+
+    cancel: bool
+    retry: bool
+    reconcile: bool
+    rerender: bool
+    approve: bool
+    review: bool
+    share_links: bool
+    comment: bool
+    send_on: bool
+
+
+def job_actions(user: AnyUser, job: RenderJob) -> JobActions:
+    return JobActions(
+        cancel=not job.is_final and may_cancel(user, job),
+        retry=job.status in (JobStatus.FAILED, JobStatus.CANCELED) and may_retry(user, job),
+        reconcile=not job.is_final and may_retry(user, job),
+        rerender=job.is_final and may_rerender(user, job),
+        approve=job.status == JobStatus.AWAITING_APPROVAL and may_approve(user, job),
+        review=job.status == JobStatus.SUCCEEDED and not job.is_draft and may_review(user, job),
+        share_links=may_review(user, job),
+        comment=may_comment(user, job),
+        send_on=drafts.can_send_on(job) and may_send_on(user, job),
+    )

@@ -1,17 +1,31 @@
-"""Forms for the asset library, shared by the admin and the studio pages."""
+"""Forms for the asset library and render requests, shared by the admin and the studio pages."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
-from avatars import access, catalog, media, providers, render, scripts
+from avatars import access, catalog, credits, drafts, media, providers, render, scripts
 from avatars.library import attach_audio, attach_portrait
-from avatars.models import AudioClip, Avatar, Script, Tag, Team, Voice
+from avatars.models import AudioClip, Avatar, RenderJob, Script, Tag, Team, Voice
 from avatars.models.jobs import RESOLUTION_CHOICES
 
 MAX_TAGS = 20
+
+
+def model_choices(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """A form's field of rows to choose from, typed as one (`fields` holds plain Fields)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def offer_member_teams(form: forms.BaseForm, user: access.AnyUser) -> None:
+    """Offer only the teams the user works in, their only one pre-selected."""
+    team = model_choices(form, "team")
+    team.queryset = access.member_teams(user)
+    team.initial = access.only_team(user)
 
 
 def parse_tags(text: str) -> list[str]:
@@ -70,7 +84,8 @@ class AvatarForm(forms.ModelForm):
         return names
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         team = cleaned.get("team")
         if self.prepared and team:
             twin = Avatar.objects.filter(team=team, sha256=self.prepared.sha256).first()
@@ -91,8 +106,9 @@ class AvatarForm(forms.ModelForm):
             self._save_m2m()
         return avatar
 
+    # django-stubs leaves out BaseModelForm._save_m2m, which save() and save_m2m() both call.
     def _save_m2m(self) -> None:
-        super()._save_m2m()
+        super()._save_m2m()  # type: ignore[misc]
         team: Team = self.instance.team
         tags = [Tag.objects.get_or_create(team=team, name=name)[0] for name in self._tag_names()]
         self.instance.tags.set(tags)
@@ -126,7 +142,8 @@ class AudioClipForm(forms.ModelForm):
         return upload
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         team = cleaned.get("team")
         if self.prepared and team:
             twin = AudioClip.objects.filter(team=team, sha256=self.prepared.sha256).first()
@@ -158,7 +175,12 @@ class ScriptForm(forms.ModelForm):
 
 
 class RenderRequestForm(forms.Form):
-    """A render request: the inputs of one video, limited to the requester's teams."""
+    """A render request: the inputs of one video, limited to the requester's teams.
+
+    The one form behind the admin's request page, the studio's New render and the review
+    desk's re-render: `send()` requests the render, `page_context()` is what the page shows
+    beside the form (the teams' budgets, the prices its script estimates with).
+    """
 
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     avatar = forms.ModelChoiceField(queryset=Avatar.objects.none())
@@ -184,22 +206,96 @@ class RenderRequestForm(forms.Form):
         help_text="If it is unavailable, the render moves along the team's fallback list.",
     )
 
-    def __init__(self, *args: Any, user: Any, draft: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: User,
+        draft: bool = False,
+        team: Team | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`team` keeps the request in that one team (a new version of one of its videos)."""
         super().__init__(*args, **kwargs)
         # A draft renders in the sandbox whatever provider is chosen for the real render.
         self.draft = draft
+        self.user = user
         teams = access.member_teams(user)
-        self.fields["team"].queryset = teams
+        if team is None:
+            offer_member_teams(self, user)
+            self.teams: QuerySet[Team] | list[Team] = teams
+        else:
+            model_choices(self, "team").queryset = teams.filter(pk=team.pk)
+            self.teams = [team]
         usable = {"team__in": teams, "archived": False}
-        self.fields["avatar"].queryset = Avatar.objects.filter(**usable).select_related("team")
-        self.fields["script"].queryset = Script.objects.filter(**usable)
-        self.fields["voice"].queryset = Voice.objects.filter(**usable)
-        self.fields["audio_clip"].queryset = AudioClip.objects.filter(**usable)
-        self.fields["provider"].choices = [
+        self.scripts = Script.objects.filter(**usable)
+        self.clips = AudioClip.objects.filter(**usable)
+        self.providers = [
             ("", "The team's preferred provider"),
             *((name, catalog.PROVIDER_LABELS[name]) for name in providers.configured_providers()),
         ]
-        self.user = user
+        avatars = Avatar.objects.filter(**usable).select_related("team")
+        model_choices(self, "avatar").queryset = avatars
+        model_choices(self, "script").queryset = self.scripts
+        model_choices(self, "voice").queryset = Voice.objects.filter(**usable)
+        model_choices(self, "audio_clip").queryset = self.clips
+        cast(forms.ChoiceField, self.fields["provider"]).choices = self.providers
+
+    @staticmethod
+    def initial_from(job: RenderJob) -> dict[str, Any]:
+        """The inputs of `job`, to start a new version of it from."""
+        return {
+            "team": job.team_id,
+            "avatar": job.avatar_id,
+            "script": job.script_revision.script_id if job.script_revision else None,
+            "voice": job.voice_id,
+            "audio_clip": job.audio_clip_id,
+            "variables": "\n".join(f"{k}={v}" for k, v in job.variables.items()),
+            "resolution": job.resolution,
+            "seed": job.seed,
+            "video_prompt": job.video_prompt,
+            "provider": job.provider,
+        }
+
+    def send(self, *, parent: RenderJob | None = None) -> RenderJob | None:
+        """Request the render (the free draft, for a draft form) if the form is valid.
+
+        None when the form is unbound, invalid or refused (the budget, say): the reasons are
+        then on its fields, for the page to show again.
+        """
+        if not self.is_valid():
+            return None
+        try:
+            if self.draft:
+                return drafts.request_draft(self.render_request())
+            return render.request_render(self.render_request(), parent=parent)
+        except render.RenderRequestError as refused:
+            self._show_refusal(refused.errors)
+            return None
+
+    def page_context(self) -> dict[str, Any]:
+        """The form with what its page shows beside it."""
+        return {"form": self, "budgets": self.budgets(), "pricing": self.pricing()}
+
+    def budgets(self) -> list[credits.BudgetStatus]:
+        return [credits.budget_status(team) for team in self.teams]
+
+    def pricing(self) -> dict[str, Any]:
+        """What the page's script (avatars/estimate.js) needs to show the estimate as the
+        person picks: the price per second of each provider and resolution, and the length
+        of each script and clip on offer."""
+        return {
+            "prices": {
+                name: {res: str(credits.price_per_second(name, res)) for res in ("720p", "1080p")}
+                for name, _ in self.providers
+            },
+            "scripts": {str(script.pk): script.estimated_seconds for script in self.scripts},
+            "clips": {str(clip.pk): clip.duration_seconds for clip in self.clips},
+        }
+
+    def _show_refusal(self, errors: dict[str, str]) -> None:
+        """A refusal by field, on the field if the form has it, else above the form."""
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)
 
     def clean_variables(self) -> dict[str, str]:
         values = {}
@@ -213,12 +309,10 @@ class RenderRequestForm(forms.Form):
         return values
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        for field, message in render.validate(self.render_request()).items():
-            self.add_error(field if field in self.fields else None, message)
-        return cleaned
+        super().clean()
+        if not self.errors:
+            self._show_refusal(render.validate(self.render_request()))
+        return self.cleaned_data
 
     def render_request(self) -> render.RenderRequest:
         data = self.cleaned_data

@@ -4,6 +4,8 @@ Acme and Globex are two teams.
 - alice: Marketing in Acme. Sees and changes Acme's assets only.
 - bob: Editor in Acme. Like alice, and may delete.
 - charlie: Marketing in Globex. Must never see or touch Acme's rows.
+- gus: Editor in Globex. Holds every permission bob holds: where Acme's rows stop him, it is
+  the team boundary, not a missing permission.
 - audrey: Auditor, in no team. Sees every team's rows, changes nothing.
 - root: superuser. Sees and changes everything.
 """
@@ -79,6 +81,11 @@ def bob(user_factory, acme) -> User:
 @pytest.fixture
 def charlie(user_factory, globex) -> User:
     return user_factory("charlie", roles.MARKETING, globex)
+
+
+@pytest.fixture
+def gus(user_factory, globex) -> User:
+    return user_factory("gus", roles.EDITOR, globex)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ Who may do what (the cast of tests/conftest.py, plus erin):
 - alice (Marketing, Acme) requests renders; she cannot approve them.
 - bob (Editor, Acme) approves or rejects other people's renders, never his own.
 - erin (Editor, Acme) is the second pair of eyes for bob's requests.
-- root (superuser) may approve anything, his own requests included.
+- root (superuser) may approve anyone else's render in any team, never his own.
 """
 
 import datetime

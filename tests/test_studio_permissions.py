@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from avatars import roles
 from avatars.models import (
     Avatar,
     JobComment,
@@ -56,11 +54,6 @@ class World:
 @pytest.fixture(autouse=True)
 def fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def gus(user_factory, globex) -> User:
-    return user_factory("gus", roles.EDITOR, globex)
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict, cast
+
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -9,9 +11,20 @@ from avatars import access, badges, catalog, scripts
 from avatars.forms import AudioClipForm, AvatarForm, ScriptForm
 from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, ConsentStatus, Script, Tag, Voice
+from avatars.models.assets import AvatarQuerySet
 from avatars.scripts import save_with_revision
 
-from .base import ArchiveActionsMixin, StoredFilesMixin, TeamScopedAdmin
+from .base import ArchiveActionsMixin, StoredFilesMixin, TeamOwned, TeamScopedAdmin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # What the changelists' querysets annotate their rows with.
+    class RevisionTotal(TypedDict):
+        revision_total: int
+
+    class AvatarTotal(TypedDict):
+        avatar_total: int
 
 
 class ConsentFilter(admin.SimpleListFilter):
@@ -22,8 +35,9 @@ class ConsentFilter(admin.SimpleListFilter):
         return [(status.value, status.label) for status in ConsentStatus]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        if self.value() in set(ConsentStatus):
-            return queryset.with_consent(ConsentStatus(self.value()))
+        value = self.value()
+        if isinstance(queryset, AvatarQuerySet) and value in set(ConsentStatus):
+            return queryset.with_consent(ConsentStatus(value))
         return queryset
 
 
@@ -31,10 +45,12 @@ class TagFilter(admin.SimpleListFilter):
     title = "tag"
     parameter_name = "tag"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[int, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         tags = access.scope_to_user(Tag.objects.select_related("team"), request.user)
         many_teams = access.sees_all_teams(request.user)
-        return [(tag.pk, f"{tag.name} ({tag.team})" if many_teams else tag.name) for tag in tags]
+        return [
+            (str(tag.pk), f"{tag.name} ({tag.team})" if many_teams else tag.name) for tag in tags
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
         return queryset.filter(tags=self.value()) if self.value() else queryset
@@ -145,9 +161,9 @@ class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(revision_total=Count("revisions"))
 
-    def get_fields(self, request: HttpRequest, obj: Script | None = None) -> list[str]:
-        fields = ["team", "title", "language", "text", "archived"]
-        return [*fields, "variable_list", "estimate", "revision_history"] if obj else fields
+    def get_fields(self, request: HttpRequest, obj: Script | None = None) -> tuple[str, ...]:
+        fields = ("team", "title", "language", "text", "archived")
+        return (*fields, "variable_list", "estimate", "revision_history") if obj else fields
 
     @admin.display(description="Variables")
     def variable_list(self, script: Script) -> SafeString:
@@ -161,7 +177,7 @@ class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
         return f"≈ {script.estimated_seconds:.0f} s"
 
     @admin.display(description="Revisions", ordering="revision_total")
-    def revision_count(self, script: Script) -> int:
+    def revision_count(self, script: "WithAnnotations[Script, RevisionTotal]") -> int:
         return script.revision_total
 
     @admin.display(description="Revision history")
@@ -184,8 +200,10 @@ class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
             '<ol class="revisions" reversed>{}</ol>', SafeString("".join(reversed(rows)))
         )
 
-    def save_row(self, request: HttpRequest, obj: Script, change: bool) -> None:
-        save_with_revision(obj, request.user)
+    def save_row(self, request: HttpRequest, obj: TeamOwned, change: bool) -> None:
+        user = request.user
+        # The Script admin saves nothing but scripts.
+        save_with_revision(cast(Script, obj), user if user.is_authenticated else None)
 
 
 def _diff(before: str, after: str) -> SafeString:
@@ -220,10 +238,10 @@ class AudioClipAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
     actions = ["archive", "unarchive"]
     readonly_fields = ["player", "length", "facts"]
 
-    def get_fields(self, request: HttpRequest, obj: AudioClip | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: AudioClip | None = None) -> tuple[str, ...]:
         if obj:
-            return ["team", "title", "player", "length", "facts", "archived"]
-        return ["team", "title", "recording", "archived"]
+            return ("team", "title", "player", "length", "facts", "archived")
+        return ("team", "title", "recording", "archived")
 
     @admin.display(description="Listen")
     def player(self, clip: AudioClip) -> SafeString:
@@ -257,5 +275,5 @@ class TagAdmin(TeamScopedAdmin):
         return super().get_queryset(request).annotate(avatar_total=Count("avatars"))
 
     @admin.display(description="Avatars", ordering="avatar_total")
-    def avatar_count(self, tag: Tag) -> int:
+    def avatar_count(self, tag: "WithAnnotations[Tag, AvatarTotal]") -> int:
         return tag.avatar_total

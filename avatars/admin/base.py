@@ -1,18 +1,22 @@
 """What every team-owned admin shares: rows, choices and writes limited to the user's teams."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, ManyToManyField, Model, QuerySet
-from django.forms import Field, ModelForm
+from django.forms import ModelChoiceField, ModelForm, ModelMultipleChoiceField
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from avatars import access
 from avatars.badges import badge
 from avatars.library import files_removed_on_error
-from avatars.models import AudioClip, Avatar, Team
+from avatars.models import AudioClip, Avatar, RenderJob, Tag, Team
+from avatars.models.assets import TeamAsset
+
+# The rows a TeamScopedAdmin shows: each belongs to one team.
+TeamOwned = TeamAsset | Tag | RenderJob
 
 
 class TeamScopedAdmin(admin.ModelAdmin):
@@ -20,7 +24,7 @@ class TeamScopedAdmin(admin.ModelAdmin):
     only write into their own teams, and every choice of a related row is limited likewise.
     Auditors change nothing."""
 
-    list_select_related = ("team",)
+    list_select_related: ClassVar[tuple[str, ...]] = ("team",)
     list_per_page = 50
 
     class Media:
@@ -29,27 +33,27 @@ class TeamScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return access.scope_to_user(super().get_queryset(request), request.user)
 
-    def get_list_display(self, request: HttpRequest) -> list:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         columns = super().get_list_display(request)
         if access.works_in_one_team(request.user):
             return [column for column in columns if column != "team"]
-        return columns
+        return list(columns)
 
-    def get_list_filter(self, request: HttpRequest) -> list:
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
         filters = super().get_list_filter(request)
         if access.works_in_one_team(request.user):
             return [f for f in filters if not (isinstance(f, tuple) and f[0] == "team")]
-        return filters
+        return list(filters)
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
-    ) -> Field | None:
+    ) -> ModelChoiceField | None:
         kwargs["queryset"] = self._writable_choices(db_field.related_model, request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(
         self, db_field: ManyToManyField, request: HttpRequest, **kwargs: Any
-    ) -> Field | None:
+    ) -> ModelMultipleChoiceField | None:
         kwargs["queryset"] = self._writable_choices(db_field.related_model, request)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
@@ -58,56 +62,56 @@ class TeamScopedAdmin(admin.ModelAdmin):
             return access.member_teams(request.user)
         queryset = model._default_manager.all()
         if any(field.name == "team" for field in model._meta.fields):
-            return queryset.filter(team__in=access.member_teams(request.user))
+            return access.scope_to_member_teams(queryset, request.user)
         return queryset
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
-        teams = list(access.member_teams(request.user)[:2])
-        if len(teams) == 1:
-            initial.setdefault("team", teams[0].pk)
+        if team := access.only_team(request.user):
+            initial.setdefault("team", str(team.pk))
         return initial
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not self._read_only(request) and super().has_add_permission(request)
+        return not access.is_read_only(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return not self._read_only(request) and super().has_change_permission(request, obj)
+        read_only = access.is_read_only(request.user)
+        return not read_only and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return not self._read_only(request) and super().has_delete_permission(request, obj)
+        read_only = access.is_read_only(request.user)
+        return not read_only and super().has_delete_permission(request, obj)
 
-    def _read_only(self, request: HttpRequest) -> bool:
+    def save_model(
+        self, request: HttpRequest, obj: TeamOwned, form: ModelForm, change: bool
+    ) -> None:
         user = request.user
-        return not user.is_superuser and access.is_auditor(user)
-
-    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
-        if not access.member_teams(request.user).filter(pk=obj.team_id).exists():
+        if not access.works_in(user, obj.team_id):
             raise PermissionDenied("You can only save into your own team.")
-        if not change and hasattr(obj, "created_by_id"):
-            obj.created_by = request.user
+        if not change and isinstance(obj, TeamAsset) and user.is_authenticated:
+            obj.created_by = user
         self.save_row(request, obj, change)
 
-    def save_row(self, request: HttpRequest, obj: Model, change: bool) -> None:
+    def save_row(self, request: HttpRequest, obj: TeamOwned, change: bool) -> None:
         obj.save()
 
 
 class StoredFilesMixin:
     """A new row whose files were stored by its form takes them away again if it is not saved."""
 
-    def save_row(self, request: HttpRequest, obj: Avatar | AudioClip, change: bool) -> None:
-        if change:
+    def save_row(self, request: HttpRequest, obj: TeamOwned, change: bool) -> None:
+        if change or not isinstance(obj, Avatar | AudioClip):
             obj.save()
             return
         with files_removed_on_error(obj):
             obj.save()
 
 
-class ArchiveActionsMixin:
+class ArchiveActionsMixin(admin.ModelAdmin):
     """Archive and unarchive in bulk: archived assets stay for past renders, out of the pickers."""
 
     @admin.display(description="Archived", ordering="archived")
-    def archived_badge(self, obj: Model) -> SafeString:
+    def archived_badge(self, obj: TeamAsset) -> SafeString:
         return badge("quiet", "Archived") if obj.archived else SafeString("")
 
     @admin.action(description="Archive selected", permissions=["change"])

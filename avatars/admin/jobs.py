@@ -1,3 +1,5 @@
+"""Render jobs in the admin: the list, the request page, each job's page and the actions."""
+
 from typing import Any
 
 from django.contrib import admin, messages
@@ -16,22 +18,9 @@ from avatars.forms import RenderRequestForm
 from avatars.media_urls import media_url
 from avatars.models import JobStatus, RenderJob, Team
 from avatars.pagination import CheapCountPaginator
+from avatars.signed_in import SignedInRequest
 
 from .base import TeamScopedAdmin
-
-
-def estimate_inputs(form: RenderRequestForm) -> dict[str, Any]:
-    """What the request page's script needs to show the estimate as the person picks."""
-    scripts = form.fields["script"].queryset
-    clips = form.fields["audio_clip"].queryset
-    return {
-        "prices": {
-            name: {res: str(credits.price_per_second(name, res)) for res in ("720p", "1080p")}
-            for name, _ in form.fields["provider"].choices
-        },
-        "scripts": {str(s.pk): s.estimated_seconds for s in scripts},
-        "clips": {str(c.pk): c.duration_seconds for c in clips},
-    }
 
 
 class ProviderFilter(admin.SimpleListFilter):
@@ -71,13 +60,13 @@ class RenderJobAdmin(TeamScopedAdmin):
     list_display_links = ["poster_tag", "number"]
     # Choices come from small tables and the code, never from a DISTINCT over the jobs.
     list_filter = ["status", ProviderFilter, "resolution", ("team", TeamFilter)]
-    list_select_related = [
+    list_select_related = (
         "team",
         "avatar",
         "requested_by",
         "script_revision__script",
         "audio_clip",
-    ]
+    )
     search_fields = ["=id", "avatar__name", "script_revision__script__title", "provider_task_id"]
     show_full_result_count = False
     paginator = CheapCountPaginator
@@ -167,8 +156,7 @@ class RenderJobAdmin(TeamScopedAdmin):
     def speech(self, job: RenderJob) -> str:
         if job.audio_clip_id:
             return f"Audio: {job.audio_clip}"
-        if job.script_revision_id:
-            revision = job.script_revision
+        if revision := job.script_revision:
             return f"{revision.script} (revision {revision.number})"
         return "-"
 
@@ -182,32 +170,19 @@ class RenderJobAdmin(TeamScopedAdmin):
 
     # --- the request page and the actions -----------------------------------------------------
 
-    def request_view(self, request: HttpRequest) -> HttpResponse:
+    def request_view(self, request: SignedInRequest) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = RenderRequestForm(request.POST or None, user=request.user)
-        if request.method == "POST" and form.is_valid():
-            try:
-                job = render.request_render(form.render_request())
-            except render.RenderRequestError as refused:
-                for field, message in refused.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
-            else:
-                self.message_user(request, render.requested_message(job), messages.SUCCESS)
-                return HttpResponseRedirect(
-                    reverse("admin:avatars_renderjob_change", args=[job.pk])
-                )
-        teams = list(form.fields["team"].queryset)
-        if len(teams) == 1:
-            form.fields["team"].initial = teams[0]
+        if job := form.send():
+            self.message_user(request, render.requested_message(job), messages.SUCCESS)
+            return self._back(job)
         context = {
             **self.admin_site.each_context(request),
             "title": "Request a render",
-            "form": form,
             "opts": self.model._meta,
             "media": self.media + form.media,
-            "budgets": [credits.budget_status(team) for team in teams],
-            "pricing": estimate_inputs(form),
+            **form.page_context(),
         }
         return TemplateResponse(request, "admin/avatars/renderjob/request.html", context)
 
@@ -222,39 +197,40 @@ class RenderJobAdmin(TeamScopedAdmin):
                 "events": job.events.select_related("user"),
                 "video_url": media_url(job.video),
                 "poster_url": media_url(job.poster),
-                "can_cancel": not job.is_final
-                and request.user.has_perm("avatars.cancel_renderjob"),
-                "can_retry": job.status in (JobStatus.FAILED, JobStatus.CANCELED)
-                and request.user.has_perm("avatars.retry_renderjob"),
-                "can_reconcile": not job.is_final
-                and request.user.has_perm("avatars.retry_renderjob"),
-                "can_approve": job.status == JobStatus.AWAITING_APPROVAL
-                and self._may_approve(request, job),
+                "can": access.job_actions(request.user, job),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def _job_for_action(self, request: HttpRequest, pk: int, permission: str) -> RenderJob:
-        if not request.user.has_perm(f"avatars.{permission}") or self._read_only(request):
+        """The job an action is for, if the user may act on it with `permission`.
+
+        Without the permission at all the answer is 403 before the row is looked up, so it
+        says nothing about which rows exist.
+        """
+        if not access.may(request.user, permission):
             raise PermissionDenied
-        return get_object_or_404(self.get_queryset(request), pk=pk)
+        job = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not access.may_act(request.user, job, permission):
+            raise PermissionDenied
+        return job
 
     def _back(self, job: RenderJob) -> HttpResponseRedirect:
         return HttpResponseRedirect(reverse("admin:avatars_renderjob_change", args=[job.pk]))
 
-    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def cancel_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
-        job = self._job_for_action(request, pk, "cancel_renderjob")
+        job = self._job_for_action(request, pk, access.CANCEL)
         if render.cancel(job.pk, request.user):
             self.message_user(request, f"Render #{job.pk} is canceled.", messages.SUCCESS)
         else:
             self.message_user(request, "The render had already finished.", messages.WARNING)
         return self._back(job)
 
-    def retry_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def retry_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
-        job = self._job_for_action(request, pk, "retry_renderjob")
+        job = self._job_for_action(request, pk, access.RETRY)
         try:
             new = render.retry(job, request.user)
         except render.RenderRequestError as error:
@@ -265,19 +241,12 @@ class RenderJobAdmin(TeamScopedAdmin):
         )
         return self._back(new)
 
-    def _may_approve(self, request: HttpRequest, job: RenderJob) -> bool:
-        user = request.user
-        if self._read_only(request) or not user.has_perm("avatars.approve_renderjob"):
-            return False
-        # Four eyes: an Editor does not approve their own spending.
-        return user.is_superuser or job.requested_by_id != user.pk
-
-    def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def approve_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
-        job = self._job_for_action(request, pk, "approve_renderjob")
-        if not self._may_approve(request, job):
-            raise PermissionDenied("Another Editor must approve your own request.")
+        job = self._job_for_action(request, pk, access.APPROVE)
+        if not access.may_approve(request.user, job):
+            raise PermissionDenied(access.OWN_REQUEST)
         if render.approve(job.pk, request.user):
             self.message_user(
                 request, f"Render #{job.pk} is approved and queued.", messages.SUCCESS
@@ -288,12 +257,12 @@ class RenderJobAdmin(TeamScopedAdmin):
             )
         return self._back(job)
 
-    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def reject_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
-        job = self._job_for_action(request, pk, "approve_renderjob")
-        if not self._may_approve(request, job):
-            raise PermissionDenied("Another Editor must decide on your own request.")
+        job = self._job_for_action(request, pk, access.APPROVE)
+        if not access.may_approve(request.user, job):
+            raise PermissionDenied(access.OWN_REQUEST)
         if render.reject(job.pk, request.user, request.POST.get("reason", "").strip()[:300]):
             self.message_user(request, f"Render #{job.pk} was not approved.", messages.SUCCESS)
         return self._back(job)
@@ -301,39 +270,40 @@ class RenderJobAdmin(TeamScopedAdmin):
     def reconcile_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
-        job = self._job_for_action(request, pk, "retry_renderjob")
+        job = self._job_for_action(request, pk, access.RETRY)
         render.redrive(job.pk)
         self.message_user(request, f"Render #{job.pk} is being checked again.", messages.SUCCESS)
         return self._back(job)
 
     @admin.action(description="Approve selected renders", permissions=["approve"])
-    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def approve_selected(self, request: SignedInRequest, queryset: QuerySet[RenderJob]) -> None:
         waiting = queryset.filter(status=JobStatus.AWAITING_APPROVAL)
-        approved = sum(
-            render.approve(job.pk, request.user)
-            for job in waiting
-            if self._may_approve(request, job)
-        )
-        self.message_user(request, f"Approved {approved} render(s).")
+        allowed = [job for job in waiting if access.may_approve(request.user, job)]
+        approved = sum(render.approve(job.pk, request.user) for job in allowed)
+        message = f"Approved {approved} render(s)."
+        # The list holds only the user's teams' jobs: what is left out is their own.
+        if passed_over := len(waiting) - len(allowed):
+            message += f" {passed_over} you requested yourself: {access.OWN_REQUEST}"
+        self.message_user(request, message)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
-        return not self._read_only(request) and request.user.has_perm("avatars.approve_renderjob")
+        return access.may(request.user, access.APPROVE)
 
     @admin.action(description="Cancel selected renders", permissions=["cancel"])
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_selected(self, request: SignedInRequest, queryset: QuerySet[RenderJob]) -> None:
         canceled = sum(
             render.cancel(pk, request.user) for pk in queryset.values_list("pk", flat=True)
         )
         self.message_user(request, f"Canceled {canceled} render(s).")
 
     @admin.action(description="Check selected renders with the provider now", permissions=["retry"])
-    def reconcile_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def reconcile_selected(self, request: HttpRequest, queryset: QuerySet[RenderJob]) -> None:
         for pk in queryset.values_list("pk", flat=True):
             render.redrive(pk)
         self.message_user(request, "The selected renders are being checked again.")
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
-        return not self._read_only(request) and request.user.has_perm("avatars.cancel_renderjob")
+        return access.may(request.user, access.CANCEL)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return not self._read_only(request) and request.user.has_perm("avatars.retry_renderjob")
+        return access.may(request.user, access.RETRY)

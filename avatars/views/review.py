@@ -8,12 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from avatars import access, credits, review
-from avatars import render as rendering
-from avatars.admin.jobs import estimate_inputs
+from avatars import access, review
 from avatars.forms import RenderRequestForm
 from avatars.models import JobStatus, RenderJob, ReviewStatus, ShareLink
-from avatars.views.studio import jobs_for
+from avatars.signed_in import SignedInRequest
 
 
 @login_required
@@ -21,7 +19,7 @@ from avatars.views.studio import jobs_for
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     # Team ids as a list, so the planner walks the partial index job_review_queue per team.
-    teams = list(access.member_teams(request.user).values_list("pk", flat=True))
+    teams = access.member_team_ids(request.user)
     waiting = (
         RenderJob.objects.filter(
             team__in=teams,
@@ -35,22 +33,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "review/queue.html", {"section": "review", "jobs": waiting})
 
 
-def _job(request: HttpRequest, pk: int) -> RenderJob:
-    """A job of the user's own teams (reviewing and re-rendering happen in one's own team)."""
+def _job(request: HttpRequest, pk: int, may: access.JobRule) -> RenderJob:
+    """A job the user may see and, by the rule `may`, act on: 404 or 403 otherwise."""
     related = ("team", "avatar", "voice", "audio_clip", "script_revision__script")
-    found = RenderJob.objects.filter(team__in=access.member_teams(request.user))
-    return get_object_or_404(found.select_related(*related), pk=pk)
+    job = get_object_or_404(access.visible_jobs(request.user).select_related(*related), pk=pk)
+    if not may(request.user, job):
+        raise PermissionDenied
+    return job
 
 
 @login_required
 @permission_required("avatars.review_renderjob", raise_exception=True)
 @require_POST
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+def decide(request: SignedInRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk, access.may_review)
+    asked = request.POST.get("decision", "")
+    # Pending is no decision: review.decide refuses it, and anything unknown with it.
+    decision = ReviewStatus(asked) if asked in ReviewStatus.values else ReviewStatus.PENDING
     try:
-        review.decide(
-            job, request.user, request.POST.get("decision", ""), request.POST.get("comment", "")
-        )
+        review.decide(job, request.user, decision, request.POST.get("comment", ""))
     except review.ReviewError as refused:
         messages.error(request, str(refused))
     else:
@@ -60,11 +61,8 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def comment(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(jobs_for(request.user), pk=pk)
-    # Auditors see every team's jobs but take part in none of their conversations.
-    if not access.member_teams(request.user).filter(pk=job.team_id).exists():
-        raise PermissionDenied
+def comment(request: SignedInRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk, access.may_comment)
     try:
         review.add_comment(job, request.user, request.POST.get("body", ""))
     except review.ReviewError as refused:
@@ -74,42 +72,20 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required(("avatars.add_renderjob", "avatars.retry_renderjob"), raise_exception=True)
-def rerender(request: HttpRequest, pk: int) -> HttpResponse:
+def rerender(request: SignedInRequest, pk: int) -> HttpResponse:
     """A new version of a video with any input changed; its cost shows before it is sent."""
-    job = _job(request, pk)
-    initial = {
-        "team": job.team_id,
-        "avatar": job.avatar_id,
-        "script": job.script_revision.script_id if job.script_revision_id else None,
-        "voice": job.voice_id,
-        "audio_clip": job.audio_clip_id,
-        "variables": "\n".join(f"{k}={v}" for k, v in job.variables.items()),
-        "resolution": job.resolution,
-        "seed": job.seed,
-        "video_prompt": job.video_prompt,
-        "provider": job.provider,
-    }
-    form = RenderRequestForm(request.POST or None, user=request.user, initial=initial)
-    # A version stays in the team of the video it re-renders, so its history stays visible.
-    form.fields["team"].queryset = form.fields["team"].queryset.filter(pk=job.team_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = rendering.request_render(form.render_request(), parent=job)
-        except rendering.RenderRequestError as refused:
-            for field, message in refused.errors.items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            messages.success(
-                request, f"Render #{new.pk} is on its way as a new version of #{job.pk}."
-            )
-            return redirect("studio:job", pk=new.pk)
-    context = {
-        "section": "review",
-        "form": form,
-        "job": job,
-        "budgets": [credits.budget_status(job.team)],
-        "pricing": estimate_inputs(form),
-    }
+    job = _job(request, pk, access.may_rerender)
+    form = RenderRequestForm(
+        request.POST or None,
+        user=request.user,
+        initial=RenderRequestForm.initial_from(job),
+        # A version stays in the team of the video it re-renders, so its history stays visible.
+        team=job.team,
+    )
+    if new := form.send(parent=job):
+        messages.success(request, f"Render #{new.pk} is on its way as a new version of #{job.pk}.")
+        return redirect("studio:job", pk=new.pk)
+    context = {"section": "review", "job": job, **form.page_context()}
     return render(request, "review/rerender.html", context)
 
 
@@ -117,7 +93,7 @@ def rerender(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def versions(request: HttpRequest, pk: int) -> HttpResponse:
     """The versions of a video; two of them side by side with what differs between them."""
-    job = get_object_or_404(jobs_for(request.user), pk=pk)
+    job = get_object_or_404(access.visible_jobs(request.user), pk=pk)
     lineage = list(
         review.versions(job)
         .select_related("avatar", "voice", "audio_clip", "script_revision__script")
@@ -142,17 +118,18 @@ def versions(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review/versions.html", context)
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+def _int(value: str | None) -> int:
+    """A number from the query or the form; 0 (no row, no days) for anything else."""
+    return int(value) if value and value.isdigit() else 0
 
 
 @login_required
 @permission_required("avatars.review_renderjob", raise_exception=True)
 @require_POST
-def share(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _job(request, pk)
+def share(request: SignedInRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk, access.may_review)
     try:
-        link = review.share(job, request.user, _int(request.POST.get("days")) or 0)
+        link = review.share(job, request.user, _int(request.POST.get("days")))
     except review.ReviewError as refused:
         messages.error(request, str(refused))
     else:
@@ -167,10 +144,11 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("avatars.review_renderjob", raise_exception=True)
 @require_POST
-def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    link = get_object_or_404(
-        ShareLink.objects.filter(job__team__in=access.member_teams(request.user)), pk=pk
-    )
+def revoke(request: SignedInRequest, pk: int) -> HttpResponse:
+    links = access.scope_to_user(ShareLink.objects.select_related("job"), request.user, "job__team")
+    link = get_object_or_404(links, pk=pk)
+    if not access.may_review(request.user, link.job):
+        raise PermissionDenied
     if review.revoke(link, request.user):
         messages.success(request, "The share link no longer works.")
     return redirect("studio:job", pk=link.job_id)
@@ -180,7 +158,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def stable(request: HttpRequest, key: str) -> HttpResponse:
     """The approved version of a video, wherever it is in its history."""
-    first = get_object_or_404(jobs_for(request.user), key=key)
+    first = get_object_or_404(access.visible_jobs(request.user), key=key)
     approved = review.approved_version(first.lineage_id)
     if approved is None:
         messages.warning(request, "No version of this video is approved yet.")

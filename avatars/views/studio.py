@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,18 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 from avatars import access, credits, drafts, routing
 from avatars import render as rendering
 from avatars import scripts as script_text
-from avatars.admin.jobs import estimate_inputs
 from avatars.catalog import PROVIDER_LABELS
-from avatars.forms import AvatarForm, RenderRequestForm
+from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
 from avatars.pagination import newest_first
 from avatars.providers import configured_providers, get_provider
 from avatars.review import versions as job_versions
+from avatars.signed_in import SignedInRequest
 
 PAGE = 50
 # How far along a job is, for the progress bar of a render in flight.
-PROGRESS = {
+PROGRESS: dict[str, int] = {
     JobStatus.AWAITING_APPROVAL: 5,
     JobStatus.QUEUED: 10,
     JobStatus.SUBMITTING: 20,
@@ -37,14 +37,10 @@ PROGRESS = {
 }
 
 
-def jobs_for(user: Any) -> QuerySet[RenderJob]:
-    """The render jobs a user may see: their teams' (every team's for Auditors)."""
-    return access.scope_to_user(RenderJob.objects.all(), user)
-
-
 def job_for(request: HttpRequest, pk: int) -> RenderJob:
+    """A job the user may see, with what its page shows; 404 for anyone else's."""
     related = ("team", "avatar", "voice", "audio_clip", "script_revision__script", "requested_by")
-    return get_object_or_404(jobs_for(request.user).select_related(*related), pk=pk)
+    return get_object_or_404(access.visible_jobs(request.user).select_related(*related), pk=pk)
 
 
 def progress(job: RenderJob) -> int:
@@ -85,12 +81,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("avatars.add_avatar", raise_exception=True)
-def avatar_new(request: HttpRequest) -> HttpResponse:
+def avatar_new(request: SignedInRequest) -> HttpResponse:
     form = AvatarForm(request.POST or None, request.FILES or None)
-    form.fields["team"].queryset = access.member_teams(request.user)
-    teams = list(form.fields["team"].queryset[:2])
-    if len(teams) == 1:
-        form.fields["team"].initial = teams[0]
+    offer_member_teams(form, request.user)
     if request.method == "POST" and form.is_valid():
         avatar = form.save(commit=False)
         avatar.created_by = request.user
@@ -150,31 +143,17 @@ def speech_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("avatars.add_renderjob", raise_exception=True)
-def new_render(request: HttpRequest) -> HttpResponse:
+def new_render(request: SignedInRequest) -> HttpResponse:
     draft = request.method == "POST" and "draft" in request.POST
     form = RenderRequestForm(
         request.POST or None, user=request.user, initial=request.GET.dict(), draft=draft
     )
-    teams = list(form.fields["team"].queryset)
-    if len(teams) == 1:
-        form.fields["team"].initial = teams[0]
-    if request.method == "POST" and form.is_valid():
-        try:
-            if draft:
-                job = drafts.request_draft(form.render_request())
-            else:
-                job = rendering.request_render(form.render_request())
-        except rendering.RenderRequestError as refused:
-            for field, message in refused.errors.items():
-                form.add_error(field if field in form.fields else None, message)
-        else:
-            messages.success(request, rendering.requested_message(job))
-            return redirect("studio:job", pk=job.pk)
+    if job := form.send():
+        messages.success(request, rendering.requested_message(job))
+        return redirect("studio:job", pk=job.pk)
     context = {
         "section": "new",
-        "form": form,
-        "budgets": [credits.budget_status(team) for team in teams],
-        "pricing": estimate_inputs(form),
+        **form.page_context(),
         "drafts_enabled": get_provider(drafts.DRAFT_PROVIDER).configured,
     }
     return render(request, "studio/new_render.html", context)
@@ -182,7 +161,7 @@ def new_render(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def renders(request: HttpRequest) -> HttpResponse:
+def renders(request: SignedInRequest) -> HttpResponse:
     jobs = access.scope_to_user_by_id(RenderJob.objects.all(), request.user)
     mine = request.GET.get("who") != "team"
     if mine:
@@ -205,7 +184,7 @@ def renders_status(request: HttpRequest) -> JsonResponse:
     """Live status of the listed jobs, polled by the renders page and the job page."""
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:PAGE]
     jobs = (
-        jobs_for(request.user)
+        access.visible_jobs(request.user)
         .filter(pk__in=ids)
         .only("pk", "status", "submitted_at", "error_message", "team_id")
     )
@@ -227,8 +206,7 @@ def renders_status(request: HttpRequest) -> JsonResponse:
 @require_GET
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_for(request, pk)
-    user = request.user
-    member = access.member_teams(user).filter(pk=job.team_id).exists()
+    can = access.job_actions(request.user, job)
     context = {
         "section": "renders",
         "job": job,
@@ -236,25 +214,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "events": job.events.all(),
         "comments": job.comments.select_related("author"),
         "versions": job_versions(job).order_by("created_at"),
-        "share_links": job.share_links.all() if user.has_perm("avatars.review_renderjob") else [],
-        "can": {
-            "cancel": member and not job.is_final and user.has_perm("avatars.cancel_renderjob"),
-            "rerender": member
-            and job.is_final
-            and user.has_perms(["avatars.add_renderjob", "avatars.retry_renderjob"]),
-            "approve": member
-            and job.status == JobStatus.AWAITING_APPROVAL
-            and user.has_perm("avatars.approve_renderjob")
-            and job.requested_by_id != user.pk,
-            "review": member
-            and not job.is_draft
-            and job.status == JobStatus.SUCCEEDED
-            and user.has_perm("avatars.review_renderjob"),
-            "comment": member,
-            "send_on": member
-            and drafts.can_send_on(job)
-            and user.has_perm("avatars.add_renderjob"),
-        },
+        "share_links": job.share_links.all() if can.share_links else [],
+        "can": can,
         "send_on": send_on_choices(job),
     }
     return render(request, "studio/job.html", context)
@@ -279,9 +240,9 @@ def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
 @login_required
 @require_POST
 @permission_required("avatars.add_renderjob", raise_exception=True)
-def job_send_on(request: HttpRequest, pk: int) -> HttpResponse:
+def job_send_on(request: SignedInRequest, pk: int) -> HttpResponse:
     draft = job_for(request, pk)
-    if not _member(request, draft):
+    if not access.may_send_on(request.user, draft):
         raise PermissionDenied
     try:
         job = drafts.send_on(draft, request.user, request.POST.get("provider", ""))
@@ -294,9 +255,9 @@ def job_send_on(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def job_cancel(request: SignedInRequest, pk: int) -> HttpResponse:
     job = job_for(request, pk)
-    if not request.user.has_perm("avatars.cancel_renderjob") or not _member(request, job):
+    if not access.may_cancel(request.user, job):
         raise PermissionDenied
     if rendering.cancel(job.pk, request.user):
         messages.success(request, f"Render #{job.pk} is canceled.")
@@ -305,11 +266,13 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def job_approve(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Approve the spend of a render over its team's threshold, or turn it down."""
     job = job_for(request, pk)
-    allowed = request.user.has_perm("avatars.approve_renderjob") and _member(request, job)
-    if not allowed or job.requested_by_id == request.user.pk:
+    if not access.may_act(request.user, job, access.APPROVE):
         raise PermissionDenied
+    if not access.may_approve(request.user, job):
+        raise PermissionDenied(access.OWN_REQUEST)
     if request.POST.get("decision") == "reject":
         rendering.reject(job.pk, request.user, request.POST.get("reason", "").strip()[:300])
         messages.success(request, f"Render #{job.pk} was not approved.")
@@ -318,15 +281,11 @@ def job_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("studio:job", pk=job.pk)
 
 
-def _member(request: HttpRequest, job: RenderJob) -> bool:
-    return access.member_teams(request.user).filter(pk=job.team_id).exists()
-
-
 # --- notifications -----------------------------------------------------------------------------
 
 
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: SignedInRequest) -> HttpResponse:
     mine = Notification.objects.filter(user=request.user)
     if request.method == "POST":
         mine.filter(read_at=None).update(read_at=timezone.now())
