@@ -47,9 +47,7 @@ def _job(request: HttpRequest, pk: int, may: access.JobRule) -> RenderJob:
 @require_POST
 def decide(request: SignedInRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, access.may_review)
-    asked = request.POST.get("decision", "")
-    # Pending is no decision: review.decide refuses it, and anything unknown with it.
-    decision = ReviewStatus(asked) if asked in ReviewStatus.values else ReviewStatus.PENDING
+    decision = request.POST.get("decision", "")
     try:
         review.decide(job, request.user, decision, request.POST.get("comment", ""))
     except review.ReviewError as refused:
