@@ -105,6 +105,7 @@ class SandboxService:
         try:
             draft = render_draft(task.param, root / f"{task.task_id}.mp4")
         except DraftRefused as refused:
+            log.warning("sandbox task %s failed: %s", task.task_id, refused)
             _finish_failed(task, str(refused))
         except Exception as exc:  # a provider reports failures, it does not crash
             # The renderer only ever sees downloaded files, so no link is in this traceback.
