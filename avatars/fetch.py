@@ -137,7 +137,7 @@ def download(
     timeout: float = 30.0,
     max_redirects: int = 3,
     client: httpx.Client | None = None,
-    log_as: str = "",
+    quiet: bool = False,
 ) -> Downloaded:
     """Stream the file at `url` into a new file in `dest_dir` and describe it.
 
@@ -146,8 +146,8 @@ def download(
     `timeout` bounds each wait for data, not the whole download. A `client` passed in is only
     used to send requests: its headers, cookies, auth and redirect settings are not applied.
     `allow_private` may be a function of each hop's URL, redirects included, rather than one
-    answer for all. `log_as` names the file in log lines instead of its link, for links whose
-    path is itself a secret.
+    answer for all. `quiet` logs nothing, for callers that report in their own words (and
+    links whose path is itself a secret).
     """
     current = _checked_url(url)
     with nullcontext(client) if client is not None else _new_client() as http:
@@ -158,13 +158,11 @@ def download(
                 try:
                     if response.status_code not in REDIRECT_STATUSES:
                         _raise_for_status(response, current)
-                        return _save(response, current, dest_dir, max_bytes, log_as)
+                        return _save(response, current, dest_dir, max_bytes, quiet)
                     current = _redirect_target(response, current)
                 finally:
                     response.close()
-                if log_as:
-                    logger.info("Following a redirect while downloading %s", log_as)
-                else:
+                if not quiet:
                     logger.info("Following a redirect to %s", display_url(current))
         except httpx.TimeoutException as exc:
             raise _timed_out(exc, current, timeout) from None
@@ -351,7 +349,7 @@ def _timed_out(exc: httpx.TimeoutException, url: httpx.URL, timeout: float) -> F
 
 
 def _save(
-    response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int, log_as: str
+    response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int, quiet: bool
 ) -> Downloaded:
     announced = response.headers.get("content-length", "").strip()
     if announced.isdigit() and int(announced) > max_bytes:
@@ -376,8 +374,10 @@ def _save(
             path.unlink(missing_ok=True)
             raise
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    shown = log_as or display_url(url)
-    logger.info("Downloaded %s (%d bytes, %s)", shown, size, content_type or "no type")
+    if not quiet:
+        logger.info(
+            "Downloaded %s (%d bytes, %s)", display_url(url), size, content_type or "no type"
+        )
     return Downloaded(path=path, size=size, content_type=content_type, final_url=str(url))
 
 

@@ -68,7 +68,8 @@ def download(url: str, what: str, max_bytes: int, folder: Path) -> Path:
             folder,
             max_bytes=max_bytes,
             allow_private=may_reach_private,
-            log_as=f"a sandbox task's {what}",
+            # The task's outcome is what the sandbox logs, in words and without the link.
+            quiet=True,
         )
     except (fetch.FetchRefused, fetch.FetchFailed) as error:
         raise InputRefused(f"the {what} could not be downloaded: {without_links(error)}") from None

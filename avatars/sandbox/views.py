@@ -1,13 +1,13 @@
 """The sandbox's HTTP face: Crun's contract (shared/providers.md §1) at SANDBOX_BASE_URL, plus
-a speech preview of its own. Every call needs SANDBOX_API_KEY in `x-api-key`; result links
-carry their own signature instead, as a provider's download links do."""
+a speech preview of its own. Every call needs SANDBOX_API_KEY in `x-api-key` (else a 401);
+result links carry their own signature instead, as a provider's download links do."""
 
 import hmac
 import json
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -63,7 +63,8 @@ def balance(request: HttpRequest) -> HttpResponse:
 def result(request: HttpRequest, task_id: str) -> HttpResponseBase:
     path = service.result_path(task_id, request.GET.get("signature", ""))
     if path is None:
-        return _answer(UNAUTHORIZED)
+        # As a CDN answers for a link it did not sign: nothing says whether the task exists.
+        raise Http404("No such result.")
     return FileResponse(path.open("rb"), content_type="video/mp4")
 
 
