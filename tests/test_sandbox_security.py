@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -21,13 +20,13 @@ from django.core.files.storage import default_storage
 
 from avatars.media_urls import media_url
 from avatars.sandbox import inputs
+from tests.helpers import sandbox_api
+from tests.helpers.sandbox_api import CREATE, INFO, create, final_task
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CREATE = "/api/v1/client/job/CreateTask"
-INFO = "/api/v1/client/job/TaskInfo"
 BALANCE = "/api/v1/client/account/balance"
 PREVIEW = "/preview/speech.wav"
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,10 +40,7 @@ def stub() -> Iterator[StubServer]:
 
 @pytest.fixture
 def api(sandbox) -> Iterator[httpx.Client]:
-    """The sandbox's HTTP API, called with its key as the sandbox adapter calls it."""
-    with httpx.Client(
-        base_url=settings.SANDBOX_BASE_URL, headers={"x-api-key": settings.SANDBOX_API_KEY}
-    ) as client:
+    with sandbox_api.client() as client:
         yield client
 
 
@@ -52,26 +48,6 @@ def api(sandbox) -> Iterator[httpx.Client]:
 def portrait_url(acme, asset_factory) -> str:
     """A signed link to a portrait in our own media, as a render gives the provider."""
     return media_url(asset_factory.avatar(acme).image, absolute=True)
-
-
-def create(api: httpx.Client, **given: Any) -> httpx.Response:
-    callback_url = given.pop("callback_url", "")
-    body = {"model": "prunaai/p-video-avatar", "callback_url": callback_url, "input": given}
-    return api.post(CREATE, json=body)
-
-
-def final_task(api: httpx.Client, response: httpx.Response) -> dict[str, Any]:
-    """Wait for the task's render to end (its status is written after every fetch it made)."""
-    assert response.status_code == 200, response.text
-    task_id = response.json()["data"]["task_id"]
-    seen: dict[str, Any] = {}
-
-    def finished() -> bool:
-        seen.update(api.get(INFO, params={"task_id": task_id}).json()["data"])
-        return seen["status"] in ("success", "failed")
-
-    wait_until(finished, timeout=60)
-    return seen
 
 
 def task_files() -> list[str]:

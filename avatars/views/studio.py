@@ -134,11 +134,8 @@ def speech_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The script read aloud offline by the sandbox, for when the provider offers no preview."""
     script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
     voice_id = request.GET.get("voice", "")
-    voice = (
-        access.scope_to_user(Voice.objects.all(), request.user)
-        .filter(pk=int(voice_id) if voice_id.isdigit() else None)
-        .first()
-    )
+    voices = access.scope_to_user(Voice.objects.all(), request.user)
+    voice = voices.filter(pk=int(voice_id)).first() if voice_id.isdigit() else None
     values = {name: request.GET.get(name, name.replace("_", " ")) for name in script.variables}
     text = rendering.fill_variables(script.text, values)
     try:
