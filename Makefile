@@ -10,12 +10,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# The sandbox extra (the offline draft provider) for running and testing; production
+# installs `pip install .` without it (docs/deploy.md).
 $(VENV)/.app-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[sandbox]'
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.app-installed
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[sandbox,test]'
 	@touch $@
 
 install: $(VENV)/.app-installed
@@ -46,4 +48,4 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python tests/bench/run.py $(if $(ONLY),--only $(ONLY))
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media test-artifacts
+	rm -rf $(VENV) .venv-core db.sqlite3* media test-artifacts

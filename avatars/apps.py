@@ -10,7 +10,7 @@ class AvatarsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from avatars import signals  # noqa: F401
+        from avatars import checks, signals  # noqa: F401
 
         post_migrate.connect(_sync_roles, sender=self)
 

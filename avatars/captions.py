@@ -1,44 +1,25 @@
 """Captions for script renders, as WebVTT.
 
-A sandbox draft is timed by the very speech it was rendered from (espeak-ng's word timings,
-synthesised again the same way); a real provider's render by the script's speech estimate —
-each word's share of the reading, with pauses at punctuation — stretched to the video's length.
+A render whose provider reported when each word was spoken (RenderJob.spoken_words: the offline
+draft's own speech) is timed by those words; any other by the script's speech estimate — each
+word's share of the reading, with pauses at punctuation — stretched to the video's length
+(avatars/word_timing.py).
 """
 
-import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from avatars import catalog
-from avatars.sandbox import speech
+from avatars.word_timing import Word, estimated_words, tokens
 
 if TYPE_CHECKING:
     from avatars.models import RenderJob
-
-log = logging.getLogger(__name__)
 
 # One cue stays readable: at most two lines of this many characters, shown at most this long.
 LINE_CHARS = 42
 CUE_MAX_SECONDS = 5.0
 # A cue shorter than this flickers past; it borrows time from the gap after it.
 CUE_MIN_SECONDS = 0.7
-# In the estimate, a pause after punctuation counts as this many characters of speech.
-PAUSES = {
-    ",": 3,
-    ";": 4,
-    ":": 4,
-    "、": 3,
-    "，": 3,
-    ".": 7,
-    "!": 7,
-    "?": 7,
-    "。": 7,
-    "！": 7,
-    "？": 7,
-}
 SENTENCE_ENDS = ".!?。！？"
-
-Word = tuple[str, float, float]  # (word, start_s, end_s)
 
 
 @dataclass(frozen=True)
@@ -52,59 +33,25 @@ def for_job(job: "RenderJob", duration: float) -> str:
     """The WebVTT captions of a finished render, or "" when its words are not known."""
     if job.audio_clip_id or not job.text.strip() or duration <= 0:
         return ""
-    language = job.script_revision.language if job.script_revision_id else "en-US"
-    words = None
-    if job.provider == "sandbox":
-        words = _spoken_words(job, language, duration)
-    if words is None:
+    words = spoken_words(job.spoken_words, duration)
+    if not words:
+        revision = job.script_revision
+        language = revision.language if revision else "en-US"
         words = estimated_words(job.text, language, duration)
     return to_webvtt(cues(job.text, words, duration))
 
 
-def _spoken_words(job: "RenderJob", language: str, duration: float) -> list[Word] | None:
-    speaker = catalog.SPEAKERS.get(job.voice.speaker) if job.voice_id else None
-    try:
-        spoken = speech.synthesize(job.text, language, speaker.gender if speaker else "female")
-    except (ValueError, RuntimeError) as exc:
-        log.warning("no spoken timings for job %s: %s", job.pk, exc)
-        return None
-    # The draft is this speech; should it differ in length at all, keep the cues inside.
-    scale = min(1.0, duration / spoken.duration) if spoken.duration else 1.0
-    return [(word, start * scale, end * scale) for word, start, end in spoken.words]
-
-
-def estimated_words(text: str, language: str, duration: float) -> list[Word]:
-    """Time each word by its length and the pauses after it, stretched over `duration`."""
-    spans = speech.tokens(text)
-    if not spans:
-        return []
-    weights = []
-    for index, (a, b) in enumerate(spans):
-        following = text[b : spans[index + 1][0] if index + 1 < len(spans) else len(text)]
-        pause = max((PAUSES.get(char, 0) for char in following), default=0)
-        weights.append((_spoken_length(text[a:b], language), pause))
-    total = sum(length + pause for length, pause in weights)
-    per_unit = duration / total
-    words, at = [], 0.0
-    for (a, b), (length, pause) in zip(spans, weights, strict=True):
-        words.append((text[a:b], at, at + length * per_unit))
-        at += (length + pause) * per_unit
-    return words
-
-
-def _spoken_length(word: str, language: str) -> float:
-    """How long a word takes to say, in characters' worth; a number is read out in words."""
-    if any(char.isdigit() for char in word):
-        return 3.0 * sum(char.isdigit() for char in word)
-    if catalog.LANGUAGES.get(language, catalog.LANGUAGES["en-US"]).counts_characters:
-        return float(len(word))
-    # Every word costs a little more than its letters: the breath between words.
-    return len(word) + 1.5
+def spoken_words(reported: list[Any], duration: float) -> list[Word]:
+    """The words as the provider timed them, squeezed inside `duration` should they overrun it."""
+    words = [(str(word), float(start), float(end)) for word, start, end in reported]
+    last = max((end for _, _, end in words), default=0.0)
+    scale = min(1.0, duration / last) if last > 0 else 1.0
+    return [(word, start * scale, end * scale) for word, start, end in words]
 
 
 def cues(text: str, words: list[Word], duration: float) -> list[Cue]:
     """Group timed words into readable cues, with the script's own punctuation."""
-    spans = speech.tokens(text)
+    spans = tokens(text)
     if len(spans) != len(words):
         # Timings from another tokenisation cannot be matched to the text: no punctuation then.
         spans = []
@@ -144,7 +91,7 @@ def _cue_text(text: str, spans: list, words: list[Word], group: list[int]) -> st
     if spans:
         a, b = spans[group[0]][0], spans[group[-1]][1]
         # Keep the punctuation that closes the last word ("clearly." rather than "clearly").
-        while b < len(text) and not text[b].isspace() and not speech.tokens(text[b]):
+        while b < len(text) and not text[b].isspace() and not tokens(text[b]):
             b += 1
         line = " ".join(text[a:b].split())
     else:

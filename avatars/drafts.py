@@ -1,20 +1,23 @@
-"""Draft previews: a request rendered free by the sandbox, then sent on to a paid provider as is."""
+"""Draft previews: a request rendered free by the draft provider (routing.DRAFT_PROVIDER),
+then sent on to a paid provider as is."""
 
 import dataclasses
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from avatars import render
+from avatars import render, routing
 from avatars.models import JobStatus, RenderJob
+from avatars.providers import get_provider
 
-DRAFT_PROVIDER = "sandbox"
+
+def available() -> bool:
+    """Whether drafts can be rendered here: the draft provider is configured."""
+    return get_provider(routing.DRAFT_PROVIDER).configured
 
 
 def request_draft(request: render.RenderRequest) -> RenderJob:
-    """Render the request with the sandbox, at no cost and without an approval."""
-    return render.request_render(
-        dataclasses.replace(request, provider=DRAFT_PROVIDER, draft=True, from_draft=None)
-    )
+    """Render the request as a draft, at no cost and without an approval."""
+    return render.request_render(dataclasses.replace(request, draft=True, from_draft=None))
 
 
 def can_send_on(job: RenderJob) -> bool:

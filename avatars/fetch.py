@@ -14,6 +14,7 @@ import logging
 import socket
 import ssl
 import tempfile
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
@@ -132,10 +133,11 @@ def download(
     dest_dir: Path,
     *,
     max_bytes: int,
-    allow_private: bool,
+    allow_private: bool | Callable[[httpx.URL], bool],
     timeout: float = 30.0,
     max_redirects: int = 3,
     client: httpx.Client | None = None,
+    quiet: bool = False,
 ) -> Downloaded:
     """Stream the file at `url` into a new file in `dest_dir` and describe it.
 
@@ -143,20 +145,25 @@ def download(
     and FetchFailed when trying again later may work. Nothing is left in `dest_dir` on failure.
     `timeout` bounds each wait for data, not the whole download. A `client` passed in is only
     used to send requests: its headers, cookies, auth and redirect settings are not applied.
+    `allow_private` may be a function of each hop's URL, redirects included, rather than one
+    answer for all. `quiet` logs nothing, for callers that report in their own words (and
+    links whose path is itself a secret).
     """
     current = _checked_url(url)
     with nullcontext(client) if client is not None else _new_client() as http:
         try:
             for _ in range(max_redirects + 1):
-                response = _send(http, current, allow_private=allow_private, timeout=timeout)
+                private = allow_private(current) if callable(allow_private) else allow_private
+                response = _send(http, current, allow_private=private, timeout=timeout)
                 try:
                     if response.status_code not in REDIRECT_STATUSES:
                         _raise_for_status(response, current)
-                        return _save(response, current, dest_dir, max_bytes)
+                        return _save(response, current, dest_dir, max_bytes, quiet)
                     current = _redirect_target(response, current)
                 finally:
                     response.close()
-                logger.info("Following a redirect to %s", display_url(current))
+                if not quiet:
+                    logger.info("Following a redirect to %s", display_url(current))
         except httpx.TimeoutException as exc:
             raise _timed_out(exc, current, timeout) from None
         except httpx.TransportError as exc:
@@ -341,7 +348,9 @@ def _timed_out(exc: httpx.TimeoutException, url: httpx.URL, timeout: float) -> F
     )
 
 
-def _save(response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int) -> Downloaded:
+def _save(
+    response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int, quiet: bool
+) -> Downloaded:
     announced = response.headers.get("content-length", "").strip()
     if announced.isdigit() and int(announced) > max_bytes:
         raise FetchRefused(
@@ -365,7 +374,10 @@ def _save(response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: i
             path.unlink(missing_ok=True)
             raise
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    logger.info("Downloaded %s (%d bytes, %s)", display_url(url), size, content_type or "no type")
+    if not quiet:
+        logger.info(
+            "Downloaded %s (%d bytes, %s)", display_url(url), size, content_type or "no type"
+        )
     return Downloaded(path=path, size=size, content_type=content_type, final_url=str(url))
 
 

@@ -327,6 +327,6 @@ class RenderRequestForm(forms.Form):
             resolution=data["resolution"],
             seed=data.get("seed"),
             video_prompt=data.get("video_prompt") or "",
-            provider="sandbox" if self.draft else data["provider"],
+            provider=data["provider"],
             draft=self.draft,
         )

@@ -15,8 +15,16 @@ def provider_order(team: Team) -> list[str]:
     return [name for name in dict.fromkeys(names) if name in PROVIDER_LABELS]
 
 
-def chosen_provider(team: Team, asked: str = "") -> str:
-    """The provider asked for, else the team's first configured one, else the site's default."""
+# Free drafts render here whatever provider the real render is asked of: the one place that
+# names it.
+DRAFT_PROVIDER = "sandbox"
+
+
+def chosen_provider(team: Team, asked: str = "", *, draft: bool = False) -> str:
+    """The draft provider for a draft; else the provider asked for, else the team's first
+    configured one, else the site's default."""
+    if draft:
+        return DRAFT_PROVIDER
     if asked:
         return asked
     for name in provider_order(team):

@@ -4,6 +4,8 @@ With no environment at all the app runs on SQLite, local media files and the san
 provider, so one can check out the code and run it.
 """
 
+import hashlib
+import hmac
 import json
 import os
 import tempfile
@@ -300,8 +302,15 @@ LUMENFALL_WEBHOOK_SECRET = secret("LUMENFALL_WEBHOOK_SECRET")
 REPLICATE_API_TOKEN = secret("REPLICATE_API_TOKEN")
 REPLICATE_BASE_URL = env("REPLICATE_BASE_URL", "https://api.replicate.com/v1")
 REPLICATE_WEBHOOK_SECRET = secret("REPLICATE_WEBHOOK_SECRET")
+# The offline draft provider, served by this app at /sandbox/; it needs the [sandbox] extra.
 SANDBOX_ENABLED = envbool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox").rstrip("/")
+# Its API key. Unset, it is derived from SECRET_KEY: the same in every web and worker process
+# of one deployment, different in every other, and as hard to guess as SECRET_KEY itself.
+SANDBOX_API_KEY = (
+    secret("SANDBOX_API_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"avatar-studio sandbox api key", hashlib.sha256).hexdigest()
+)
 SANDBOX_ROOT = Path(env("SANDBOX_ROOT", str(BASE_DIR / "sandbox-results")))
 
 # US dollars per output second, by provider and resolution; "default" is the public list price.

@@ -24,7 +24,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from avatars import render, worker
 from avatars.models import JobStatus, RenderJob
-from avatars.sandbox.service import Behaviour, service
+from avatars.sandbox.service import SandboxService, service
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -37,17 +37,15 @@ FAST = {
 
 
 @pytest.fixture
-def sandbox(live_server, settings, tmp_path) -> Iterator[Behaviour]:
-    """The sandbox provider behind the live server, reset to good behaviour."""
+def sandbox(live_server, settings, tmp_path) -> Iterator[SandboxService]:
+    """The sandbox provider behind the live server, with its tasks in a folder of this test's."""
     settings.PUBLIC_BASE_URL = live_server.url
     settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
     settings.SANDBOX_ROOT = tmp_path / "sandbox"
     settings.FETCH_ALLOW_PRIVATE = True
     for name, value in FAST.items():
         setattr(settings, name, value)
-    service.reset(Behaviour())
     yield service
-    service.reset(Behaviour())
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from avatars import captions
+from avatars import captions, word_timing
 from avatars.models import JobStatus
 from avatars.sandbox import speech
 from tests.pipeline import request_speech, wait_for
@@ -18,7 +18,7 @@ TIMESTAMP = re.compile(r"^\d{2}:\d{2}:\d{2}\.\d{3} --> \d{2}:\d{2}:\d{2}\.\d{3}$
 
 
 def words_of(text: str) -> list[str]:
-    return [text[a:b] for a, b in speech.tokens(text)]
+    return [text[a:b] for a, b in word_timing.tokens(text)]
 
 
 def assert_cover_in_order(cue_list: list[captions.Cue], text: str, duration: float) -> None:
@@ -49,7 +49,7 @@ def test_cues_from_spoken_timings_follow_the_words():
 
 def test_estimated_cues_stretch_over_the_real_length():
     for duration in (6.0, 12.5):
-        words = captions.estimated_words(SCRIPT, "en-US", duration)
+        words = word_timing.estimated_words(SCRIPT, "en-US", duration)
 
         cue_list = captions.cues(SCRIPT, words, duration)
 
@@ -59,7 +59,7 @@ def test_estimated_cues_stretch_over_the_real_length():
 
 def test_estimated_cues_are_close_to_real_speech():
     spoken = speech.synthesize(SCRIPT, "en-US")
-    estimated = captions.estimated_words(SCRIPT, "en-US", spoken.duration)
+    estimated = word_timing.estimated_words(SCRIPT, "en-US", spoken.duration)
 
     gaps = [abs(a[1] - b[1]) for a, b in zip(spoken.words, estimated, strict=True)]
 
@@ -69,7 +69,7 @@ def test_estimated_cues_are_close_to_real_speech():
 
 def test_japanese_is_timed_by_characters():
     text = "こんにちは、みなさん。ようこそ。"
-    cue_list = captions.cues(text, captions.estimated_words(text, "ja", 3.0), 3.0)
+    cue_list = captions.cues(text, word_timing.estimated_words(text, "ja", 3.0), 3.0)
 
     assert_cover_in_order(cue_list, text, 3.0)
 

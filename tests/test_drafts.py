@@ -3,11 +3,12 @@
 from decimal import Decimal
 from pathlib import Path
 
+import dramatiq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from avatars import media, scripts
+from avatars import drafts, media, routing, scripts
 from avatars.library import attach_portrait
 from avatars.models import Avatar, CreditEntry, JobEvent, JobStatus, RenderJob
 from avatars.sandbox.video import NO_FACE_NOTE
@@ -168,3 +169,32 @@ def test_drafts_wait_for_no_review(client, alice, bob, acme, asset_factory):
     assert f"/studio/renders/{real.pk}/" in page or f"/review/{real.pk}/" in page
     assert f"/studio/renders/{draft.pk}/" not in page
     assert f"#{draft.pk}" not in page
+
+
+def test_a_draft_goes_to_the_draft_provider_whatever_provider_the_form_names(
+    client, alice, acme, request_form, settings
+):
+    settings.CRUN_API_KEY = "a-crun-key"
+    client.force_login(alice)
+
+    job = draft_of(client, {**request_form, "provider": "crun"})
+    dramatiq.get_broker().flush_all()
+
+    assert routing.chosen_provider(acme, "crun", draft=True) == routing.DRAFT_PROVIDER
+    assert (job.provider, job.is_draft) == (routing.DRAFT_PROVIDER, True)
+    assert not CreditEntry.objects.filter(job=job).exists()
+
+
+def test_without_the_draft_provider_no_draft_is_offered_or_made(
+    client, alice, request_form, settings
+):
+    settings.SANDBOX_ENABLED = False
+    client.force_login(alice)
+
+    page = client.get("/studio/render/").content.decode()
+    refused = client.post("/studio/render/", {**request_form, "draft": "1"})
+
+    assert not drafts.available()
+    assert "Draft preview (free)" not in page
+    assert "Sandbox (free offline draft) is not configured here." in refused.content.decode()
+    assert not RenderJob.objects.exists()

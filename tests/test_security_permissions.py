@@ -298,6 +298,10 @@ ROUTES: dict[str, list[Probe] | str] = {
     "sandbox/results/<str:task_id>.mp4": [
         Probe(at("/sandbox/results/no-such-task.mp4"), {}, default=404, anonymous=404)
     ],
+    "sandbox/preview/speech.wav": [
+        Probe(at("/sandbox/preview/speech.wav"), {}, default=405, anonymous=405),
+        Probe(at("/sandbox/preview/speech.wav"), {}, default=401, anonymous=401, method="post"),
+    ],
 }
 
 

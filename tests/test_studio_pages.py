@@ -218,7 +218,7 @@ def test_a_script_shows_its_revisions_newest_first_with_changes(alice, acme, ass
     assert f'src="/studio/scripts/{script.pk}/preview.wav"' in page
 
 
-def test_the_speech_preview_is_a_wav_of_the_script(alice, acme, asset_factory, login):
+def test_the_speech_preview_is_a_wav_of_the_script(alice, acme, asset_factory, login, sandbox):
     script = asset_factory.script(acme, "Welcome", "Hello {{name}}.")
     voice = asset_factory.voice(acme)
     client = login(alice)

@@ -109,6 +109,9 @@ class RenderJob(models.Model):
     video = models.FileField(upload_to=result_upload_to, max_length=200, blank=True)
     poster = models.ImageField(upload_to=result_upload_to, max_length=200, blank=True)
     captions = models.FileField(upload_to=result_upload_to, max_length=200, blank=True)
+    # When the provider said each word was spoken, [[word, start_s, end_s], …]: the captions'
+    # timing where there is one (the sandbox reports its own), else they are estimated.
+    spoken_words = models.JSONField(default=list, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)

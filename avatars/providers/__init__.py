@@ -37,7 +37,7 @@ def _build(name: str) -> Provider:
             settings.REPLICATE_WEBHOOK_SECRET,
         )
     if name == "sandbox":
-        return SandboxProvider(settings.SANDBOX_BASE_URL, "sandbox")
+        return SandboxProvider(settings.SANDBOX_BASE_URL, settings.SANDBOX_API_KEY)
     raise KeyError(f"No provider is called {name!r}.")
 
 

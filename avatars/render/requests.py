@@ -66,7 +66,7 @@ def validate(request: RenderRequest) -> dict[str, str]:
         errors["avatar"] = problem
     if request.resolution not in catalog.RESOLUTIONS:
         errors["resolution"] = "Choose 720p or 1080p."
-    name = routing.chosen_provider(request.team, request.provider)
+    name = routing.chosen_provider(request.team, request.provider, draft=request.draft)
     try:
         provider = get_provider(name)
     except KeyError:
@@ -128,7 +128,7 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
     if request.script is not None:
         revision = request.revision or request.script.revisions.order_by("-number").first()
         text = fill_variables(revision.text, request.variables)
-    provider = routing.chosen_provider(request.team, request.provider)
+    provider = routing.chosen_provider(request.team, request.provider, draft=request.draft)
     free = request.draft
     try:
         with transaction.atomic():
@@ -214,7 +214,7 @@ def estimate(request: RenderRequest, text: str) -> Decimal:
         language=request.script.language if request.script else "en-US",
         audio_seconds=clip.duration_seconds if clip is not None else None,
     )
-    provider = routing.chosen_provider(request.team, request.provider)
+    provider = routing.chosen_provider(request.team, request.provider, draft=request.draft)
     return credits.price(provider, request.resolution, seconds)
 
 

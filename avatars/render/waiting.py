@@ -113,6 +113,7 @@ def apply_state(job: RenderJob, state: base.TaskState, actor: str) -> None:
             result_url=state.video_url,
             cost=state.cost,
             duration_seconds=state.duration_seconds,
+            spoken_words=[list(word) for word in state.words],
         ):
             for said in state.notes:
                 note(job.pk, actor, said)

@@ -85,4 +85,5 @@ def _eyes(face: np.ndarray) -> tuple[Box, ...]:
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
     # A classifier per call: CascadeClassifier is not safe to share between threads.
-    return cv2.CascadeClassifier(f"{cv2.data.haarcascades}haarcascade_{name}.xml")
+    folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # cv2's stubs omit cv2.data
+    return cv2.CascadeClassifier(f"{folder}haarcascade_{name}.xml")

@@ -11,10 +11,13 @@ import itertools
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from typing import cast
 
 import espeakng_loader
 import numpy as np
 import pykakasi
+
+from avatars.word_timing import tokens
 
 # Our language codes to espeak-ng voice names (espeak-ng-data/lang/...).
 VOICES: dict[str, str] = {
@@ -235,12 +238,13 @@ def _words(
         if inside and clauses[inside - 1][0] >= previous_end:
             first, low = i, clauses[inside - 1][1]
         elif i:
-            first, low = i - 1, starts[i - 1]
+            # Set above: every word before i has a start by now.
+            first, low = i - 1, cast(float, starts[i - 1])
         else:
             first, low = i, 0.0
         high = clause_end_after(spans[j - 1][1], low)
         if j < len(spans):
-            high = min(high, starts[j])
+            high = min(high, cast(float, starts[j]))
         lengths = np.array([b - a for a, b in spans[first:j]], dtype=float)
         offsets = np.concatenate([[0.0], np.cumsum(lengths)[:-1]]) / lengths.sum()
         for k, offset in zip(range(first, j), offsets, strict=True):
@@ -287,37 +291,6 @@ def _as_written(words: list[tuple[str, float, float]], text: str) -> list[tuple[
     if len(spans) != len(words):
         return words
     return [(text[a:b], start, end) for (a, b), (_, start, end) in zip(spans, words, strict=True)]
-
-
-def tokens(text: str) -> list[tuple[int, int]]:
-    """Spans of the words in `text`; don't, well-known, l'homme and 3.5 are one word each."""
-    spans = []
-    start = None
-    for i, char in enumerate(text):
-        after = text[i + 1] if i + 1 < len(text) else ""
-        inside = _is_word_char(char) or (
-            start is not None
-            and (
-                (char in _WORD_JOINERS and _is_word_char(after))
-                or (char in _NUMBER_JOINERS and text[i - 1].isdigit() and after.isdigit())
-            )
-        )
-        if inside and start is None:
-            start = i
-        elif not inside and start is not None:
-            spans.append((start, i))
-            start = None
-    if start is not None:
-        spans.append((start, len(text)))
-    return spans
-
-
-_WORD_JOINERS = "'’-‐‑"
-_NUMBER_JOINERS = ".,:"
-
-
-def _is_word_char(char: str) -> bool:
-    return bool(char) and unicodedata.category(char)[0] in "LMNS"
 
 
 _HOP_S = 0.01

@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/v1/client/job/TaskInfo", views.task_info, name="sandbox-info"),
     path("api/v1/client/account/balance", views.balance, name="sandbox-balance"),
     path("results/<str:task_id>.mp4", views.result, name="sandbox-result"),
+    path("preview/speech.wav", views.speech_preview, name="sandbox-speech-preview"),
 ]

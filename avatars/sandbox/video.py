@@ -128,14 +128,15 @@ def _encode(
         patch = _feature_area(face, width, height) if face else (slice(0, 0), slice(0, 0))
         pristine = canvas[patch].copy()
         for index in range(frames):
-            drawn = bool(face) and (mouth.openness[index] > 0 or blinks[index] > 0)
-            if drawn:
+            moving = mouth.openness[index] > 0 or blinks[index] > 0
+            drawn = face if moving else None
+            if drawn is not None:
                 if blinks[index] > 0:
-                    for eye, skin in zip(face.eyes, lids, strict=True):
+                    for eye, skin in zip(drawn.eyes, lids, strict=True):
                         _draw_eyelid(canvas, eye, float(blinks[index]), skin)
                 if mouth.openness[index] > 0:
                     _draw_mouth(
-                        canvas, face, float(mouth.openness[index]), float(mouth.width[index])
+                        canvas, drawn, float(mouth.openness[index]), float(mouth.width[index])
                     )
             pulse = 0.0 if face else PULSE * float(level[index])
             matrix = head_pose(index, fps, pivot, height, pulse)
@@ -146,10 +147,11 @@ def _encode(
                 flags=cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_REFLECT101,
             )
-            if drawn:
+            if drawn is not None:
                 canvas[patch] = pristine
             frame = av.VideoFrame.from_ndarray(
-                cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p"
+                np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), dtype=np.uint8),
+                format="yuv420p",
             )
             frame.pts, frame.time_base = index, Fraction(1, fps)
             container.mux(video.encode(frame))
@@ -193,7 +195,8 @@ def blink_track(frames: int, fps: int) -> np.ndarray:
 def load_audio(source: str | Path | bytes) -> tuple[np.ndarray, int]:
     """Decode a wav, mp3 or flac file (a path or its bytes) to float32 mono and its sample rate."""
     try:
-        with av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source)) as container:
+        opened = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+        with av.open(opened, "r") as container:
             if not container.streams.audio:
                 raise ValueError("The file has no audio.")
             stream = container.streams.audio[0]
@@ -316,7 +319,7 @@ def _draw_eyelid(image: np.ndarray, eye: Box, shut: float, skin: np.ndarray) -> 
     soft = max(1.0, half_h * 0.3)
     lid = cv2.GaussianBlur(mask * np.clip(edge - rows + 0.5, 0, 1), (0, 0), soft)
     lashes = lid * np.clip(1 - np.abs(rows - edge) / 1.5, 0, 1) * 0.5 * shut
-    region = image[top:bottom, left:right].astype(np.float32)
+    region: np.ndarray = image[top:bottom, left:right].astype(np.float32)
     region = region * (1 - lid[..., None]) + skin * lid[..., None]
     region = region * (1 - lashes[..., None]) + skin * 0.45 * lashes[..., None]
     image[top:bottom, left:right] = region.astype(np.uint8)
@@ -344,7 +347,8 @@ def _draw_mouth(image: np.ndarray, face: Face, openness: float, stretch: float) 
     core_axes = (round(half_w * 0.8), round(half_h * 0.6))
     cv2.ellipse(core, centre, core_axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
     core = cv2.GaussianBlur(core, (0, 0), max(1.0, half_h * 0.3))[..., np.newaxis]
-    colour = (1 - core) * np.float32(MOUTH_EDGE_BGR) + core * np.float32(MOUTH_CORE_BGR)
+    edge, deep = (np.array(bgr, dtype=np.float32) for bgr in (MOUTH_EDGE_BGR, MOUTH_CORE_BGR))
+    colour = (1 - core) * edge + core * deep
     region = image[top:bottom, left:right].astype(np.float32)
     inside = (mask * 0.92)[..., np.newaxis]
     region = region * (1 - inside) + colour * inside

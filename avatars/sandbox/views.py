@@ -1,60 +1,84 @@
-"""The sandbox's HTTP face: Crun's contract (shared/providers.md §1) at SANDBOX_BASE_URL."""
+"""The sandbox's HTTP face: Crun's contract (shared/providers.md §1) at SANDBOX_BASE_URL, plus
+a speech preview of its own. Every call needs SANDBOX_API_KEY in `x-api-key` (else a 401);
+result links carry their own signature instead, as a provider's download links do."""
 
+import hmac
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from .service import service
+from .service import Answer, error, service
 
-API_KEY = "sandbox"
-
-
-def _answer(result: tuple[int, dict[str, Any], dict[str, str]]) -> JsonResponse:
-    status, body, headers = result
-    response = JsonResponse(body, status=status)
-    for name, value in headers.items():
-        response[name] = value
-    return response
+UNAUTHORIZED = error(401, "unauthorized")
 
 
-def _unauthorized(request: HttpRequest) -> JsonResponse | None:
-    if request.headers.get("x-api-key") != API_KEY:
-        return JsonResponse({"code": 401, "message": "unauthorized", "data": None}, status=401)
-    return None
+def _answer(result: Answer) -> JsonResponse:
+    status, body = result
+    return JsonResponse(body, status=status)
+
+
+def _authorized(request: HttpRequest) -> bool:
+    given = request.headers.get("x-api-key", "")
+    return hmac.compare_digest(given.encode(), settings.SANDBOX_API_KEY.encode())
+
+
+def _json_body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body)
+    except (ValueError, RecursionError):
+        return None
 
 
 @csrf_exempt
 @require_POST
 def create_task(request: HttpRequest) -> HttpResponse:
-    if refused := _unauthorized(request):
-        return refused
-    try:
-        payload = json.loads(request.body)
-    except ValueError:
-        return JsonResponse({"code": 422, "message": "body is not JSON", "data": None}, status=422)
+    if not _authorized(request):
+        return _answer(UNAUTHORIZED)
+    payload = _json_body(request)
+    if payload is None:
+        return _answer(error(422, "body is not JSON"))
     return _answer(service.create_task(payload))
 
 
 @require_GET
 def task_info(request: HttpRequest) -> HttpResponse:
-    if refused := _unauthorized(request):
-        return refused
+    if not _authorized(request):
+        return _answer(UNAUTHORIZED)
     return _answer(service.task_info(request.GET.get("task_id", "")))
 
 
 @require_GET
 def balance(request: HttpRequest) -> HttpResponse:
-    if refused := _unauthorized(request):
-        return refused
+    if not _authorized(request):
+        return _answer(UNAUTHORIZED)
     return _answer(service.balance())
 
 
 @require_GET
-def result(request: HttpRequest, task_id: str) -> HttpResponse:
-    path = service.result_path(task_id)
+def result(request: HttpRequest, task_id: str) -> HttpResponseBase:
+    path = service.result_path(task_id, request.GET.get("signature", ""))
     if path is None:
+        # As a CDN answers for a link it did not sign: nothing says whether the task exists.
         raise Http404("No such result.")
     return FileResponse(path.open("rb"), content_type="video/mp4")
+
+
+@csrf_exempt
+@require_POST
+def speech_preview(request: HttpRequest) -> HttpResponse:
+    """POST {"text", "language" (our code, e.g. "en-US"), "speaker" (e.g. "Zephyr")} → a WAV."""
+    if not _authorized(request):
+        return _answer(UNAUTHORIZED)
+    from .preview import PreviewRefused, speech_wav
+
+    payload = _json_body(request)
+    try:
+        wav = speech_wav(payload)
+    except PreviewRefused as refused:
+        return _answer(error(422, str(refused)))
+    return HttpResponse(wav, content_type="audio/wav")

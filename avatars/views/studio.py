@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -9,11 +10,12 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from avatars import access, credits, drafts, routing
+from avatars import access, credits, drafts, previews, routing
 from avatars import render as rendering
 from avatars import scripts as script_text
 from avatars.catalog import PROVIDER_LABELS
@@ -21,7 +23,7 @@ from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
 from avatars.pagination import newest_first
-from avatars.providers import configured_providers, get_provider
+from avatars.providers import configured_providers
 from avatars.review import versions as job_versions
 from avatars.signed_in import SignedInRequest
 
@@ -121,21 +123,19 @@ def script_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def speech_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The script spoken offline by espeak-ng, for when the provider offers no preview."""
+def speech_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """The script read aloud offline by the sandbox, for when the provider offers no preview."""
     script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
     voice_id = request.GET.get("voice", "")
-    voice = (
-        access.scope_to_user(Voice.objects.all(), request.user)
-        .filter(pk=int(voice_id) if voice_id.isdigit() else None)
-        .first()
-    )
+    voices = access.scope_to_user(Voice.objects.all(), request.user)
+    voice = voices.filter(pk=int(voice_id)).first() if voice_id.isdigit() else None
     values = {name: request.GET.get(name, name.replace("_", " ")) for name in script.variables}
     text = rendering.fill_variables(script.text, values)
-    from avatars.sandbox import preview
-
-    wav = preview.speech_wav(text, script.language, voice.speaker if voice else "Zephyr")
-    return FileResponse(wav, content_type="audio/wav", filename="preview.wav")
+    try:
+        wav = previews.speech_wav(text, script.language, voice.speaker if voice else "Zephyr")
+    except previews.PreviewUnavailable as unavailable:
+        return HttpResponse(str(unavailable), status=503, content_type="text/plain")
+    return FileResponse(io.BytesIO(wav), content_type="audio/wav", filename="preview.wav")
 
 
 # --- renders -----------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def new_render(request: SignedInRequest) -> HttpResponse:
     context = {
         "section": "new",
         **form.page_context(),
-        "drafts_enabled": get_provider(drafts.DRAFT_PROVIDER).configured,
+        "drafts_enabled": drafts.available(),
     }
     return render(request, "studio/new_render.html", context)
 
