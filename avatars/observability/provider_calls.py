@@ -3,6 +3,7 @@ providers report them (`avatars.providers.monitoring`), counted, and forgotten a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,14 +23,7 @@ def connect() -> None:
 
 
 def record(call: monitoring.Call) -> None:
-    ProviderCall.objects.create(
-        provider=call.provider,
-        operation=call.operation,
-        ok=call.ok,
-        error_code=call.error_code,
-        message=call.message,
-        duration=call.duration,
-    )
+    ProviderCall.objects.create(**dataclasses.asdict(call))
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,6 @@ from typing import Any
 
 import httpx
 
-from avatars.catalog import PROVIDER_LABELS
-
 from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
@@ -19,9 +17,6 @@ TIMEOUT = http.TIMEOUT
 
 class CrunProvider(http.HttpProvider):
     name = "crun"
-    label = PROVIDER_LABELS["crun"]
-    who = "Crun"
-    account = "Crun"
     task_noun = "task"
     id_field = "task_id"
     statuses = {

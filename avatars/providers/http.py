@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
+from avatars.catalog import PROVIDER_LABELS
 from avatars.httputil import retry_after
 
 from . import base, ratelimit, webhooks
@@ -36,6 +37,8 @@ class HttpProvider:
     """
 
     name: str
+    # How pages and messages name the provider and its account: as the catalog names it,
+    # unless the adapter says otherwise.
     label: str
     who: str
     account: str
@@ -46,6 +49,12 @@ class HttpProvider:
     statuses: ClassVar[Mapping[str, TaskStatus]] = {}
     # Whether a create carries an idempotency key, so that sending it again is harmless.
     idempotent_creates: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for attribute in ("label", "who", "account"):
+            if attribute not in vars(cls):
+                setattr(cls, attribute, PROVIDER_LABELS[cls.name])
 
     def __init__(
         self,

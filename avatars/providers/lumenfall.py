@@ -17,8 +17,6 @@ from urllib.parse import quote
 
 import httpx
 
-from avatars.catalog import PROVIDER_LABELS
-
 from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
@@ -35,9 +33,6 @@ _MODEL_MISSING = ("MODEL_NOT_FOUND", "MODEL_DISABLED")
 
 class LumenfallProvider(http.HttpProvider):
     name = "lumenfall"
-    label = PROVIDER_LABELS["lumenfall"]
-    who = "Lumenfall"
-    account = "Lumenfall"
     task_noun = "video"
     statuses = {
         "queued": TaskStatus.PENDING,

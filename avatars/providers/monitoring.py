@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Call:
-    """One finished call to a provider's API."""
+    """One finished call to a provider's API (a ProviderCall row, field for field)."""
 
     provider: str
     operation: str  # submit, fetch, cancel or check

@@ -12,8 +12,6 @@ from typing import Any
 
 import httpx
 
-from avatars.catalog import PROVIDER_LABELS
-
 from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
@@ -24,9 +22,6 @@ _RESETS_IN = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
 
 class ReplicateProvider(http.HttpProvider):
     name = "replicate"
-    label = PROVIDER_LABELS["replicate"]
-    who = "Replicate"
-    account = "Replicate"
     task_noun = "prediction"
     statuses = {
         "starting": TaskStatus.PENDING,
