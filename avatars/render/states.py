@@ -42,7 +42,8 @@ def transition(
     """Move a job to `to` if it is in one of `allowed_from`; record why. False if it was not.
 
     A job is created as a DRAFT inside the transaction that requests it, so that its first
-    status (queued, or awaiting approval) is a transition like every other.
+    status (queued, or awaiting approval) is a transition like every other; nobody outside
+    that transaction ever sees a DRAFT.
     """
     allowed = [str(status) for status in allowed_from]
     now = timezone.now()
@@ -72,7 +73,8 @@ def transition(
             message,
             user=user,
             data=data,
-            from_status=current,
+            # A job being written had no status yet: its first event comes from none.
+            from_status="" if current == S.DRAFT else current,
             to_status=to,
         )
     log.info("job %s: %s -> %s (%s)", job_id, current, to, message, extra={"job_id": job_id})
