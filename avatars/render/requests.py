@@ -12,7 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatars import catalog, credits, review, routing, scripts
-from avatars.models import AudioClip, Avatar, RenderJob, Script, ScriptRevision, Team, Voice
+from avatars.models import (
+    AudioClip,
+    Avatar,
+    JobStatus,
+    RenderJob,
+    Script,
+    ScriptRevision,
+    Team,
+    Voice,
+)
 from avatars.models.jobs import ACTIVE_STATUSES
 from avatars.providers import get_provider
 from avatars.render.states import S, actor_of, send, send_on_commit, transition
@@ -223,51 +232,51 @@ def estimate(request: RenderRequest, text: str) -> Decimal:
 
 def approve(job_id: int, user: AbstractBaseUser) -> bool:
     """An Editor lets a render over the team's threshold go ahead."""
-    if not transition(
+    approved = _decide(
         job_id,
+        user,
         S.QUEUED,
-        allowed_from=[S.AWAITING_APPROVAL],
-        actor=actor_of(user),
-        user=user,
-        message="Approved.",
+        "Approved.",
+        credits.AuditEntry.Action.RENDER_APPROVED,
+        f"Render #{job_id}",
         approved_by=user,
         approved_at=timezone.now(),
-    ):
-        return False
-    job = RenderJob.objects.select_related("team").get(pk=job_id)
-    credits.record(
-        credits.AuditEntry.Action.RENDER_APPROVED,
-        job.team,
-        user,
-        job=job,
-        amount=job.estimated_cost,
-        detail=f"Render #{job.pk}",
     )
-    send("submit_job", job_id)
-    return True
+    if approved:
+        send("submit_job", job_id)
+    return approved
 
 
 def reject(job_id: int, user: AbstractBaseUser, reason: str = "") -> bool:
     """An Editor turns a render down; its hold is released."""
     message = f"Not approved: {reason}" if reason else "Not approved."
+    return _decide(
+        job_id, user, S.CANCELED, message, credits.AuditEntry.Action.RENDER_REJECTED, reason
+    )
+
+
+def _decide(
+    job_id: int,
+    user: AbstractBaseUser,
+    to: JobStatus,
+    message: str,
+    action: str,
+    detail: str,
+    **fields: Any,
+) -> bool:
+    """An Editor's decision on a render awaiting approval, in its timeline and the audit log."""
     if not transition(
         job_id,
-        S.CANCELED,
+        to,
         allowed_from=[S.AWAITING_APPROVAL],
         actor=actor_of(user),
         user=user,
         message=message,
+        **fields,
     ):
         return False
     job = RenderJob.objects.select_related("team").get(pk=job_id)
-    credits.record(
-        credits.AuditEntry.Action.RENDER_REJECTED,
-        job.team,
-        user,
-        job=job,
-        amount=job.estimated_cost,
-        detail=reason,
-    )
+    credits.record(action, job.team, user, job=job, amount=job.estimated_cost, detail=detail)
     return True
 
 
