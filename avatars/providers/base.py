@@ -110,8 +110,11 @@ class ProviderError(Exception):
         if code:
             cls.code = code
         # A flag left unsaid is the parent's.
-        flags = {"retryable": retryable, "safe_to_resubmit": safe_to_resubmit}
-        for flag, value in (flags | {"falls_back": falls_back}).items():
+        for flag, value in (
+            ("retryable", retryable),
+            ("safe_to_resubmit", safe_to_resubmit),
+            ("falls_back", falls_back),
+        ):
             if value is not None:
                 setattr(cls, flag, value)
 
