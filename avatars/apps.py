@@ -11,7 +11,9 @@ class AvatarsConfig(AppConfig):
 
     def ready(self) -> None:
         from avatars import checks, signals  # noqa: F401
+        from avatars.observability import provider_calls
 
+        provider_calls.connect()
         post_migrate.connect(_sync_roles, sender=self)
 
 

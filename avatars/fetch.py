@@ -3,8 +3,10 @@
 The host name is resolved here and every address it resolves to is checked; the request then
 goes to the checked address itself, with the original Host header and TLS server name, so a
 DNS answer that changes between the check and the connection (DNS rebinding) cannot steer it
-elsewhere. Redirects are followed one at a time, each target checked the same way. The body is
-streamed to a file in the caller's folder and never held in memory.
+elsewhere. Redirects are followed one at a time, each target checked the same way. The headers
+a caller adds (a provider's key) go only to the link's own origin, never where a redirect
+leads elsewhere. The body is streamed to a file in the caller's folder and never held in
+memory.
 
 A plain helper: no Django, so it can be tested and reused alone.
 """
@@ -14,7 +16,7 @@ import logging
 import socket
 import ssl
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache
@@ -23,7 +25,7 @@ from typing import IO
 
 import httpx
 
-from avatars.httputil import retry_after_seconds
+from avatars.httputil import retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ def download(
     max_redirects: int = 3,
     client: httpx.Client | None = None,
     quiet: bool = False,
+    headers: Mapping[str, str] | None = None,
 ) -> Downloaded:
     """Stream the file at `url` into a new file in `dest_dir` and describe it.
 
@@ -148,13 +151,16 @@ def download(
     `allow_private` may be a function of each hop's URL, redirects included, rather than one
     answer for all. `quiet` logs nothing, for callers that report in their own words (and
     links whose path is itself a secret).
+    `headers` (credentials, say) are sent with the requests to `url`'s own origin (scheme,
+    host and port) only: a redirect to any other server gets none of them.
     """
-    current = _checked_url(url)
+    current = first = _checked_url(url)
     with nullcontext(client) if client is not None else _new_client() as http:
         try:
             for _ in range(max_redirects + 1):
                 private = allow_private(current) if callable(allow_private) else allow_private
-                response = _send(http, current, allow_private=private, timeout=timeout)
+                extra = headers if _origin(current) == _origin(first) else None
+                response = _send(http, current, allow_private=private, timeout=timeout, extra=extra)
                 try:
                     if response.status_code not in REDIRECT_STATUSES:
                         _raise_for_status(response, current)
@@ -262,8 +268,17 @@ def _resolve(url: httpx.URL) -> list[IPAddress]:
     return addresses
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return url.scheme, url.host, url.port or DEFAULT_PORTS[url.scheme]
+
+
 def _send(
-    http: httpx.Client, url: httpx.URL, *, allow_private: bool, timeout: float
+    http: httpx.Client,
+    url: httpx.URL,
+    *,
+    allow_private: bool,
+    timeout: float,
+    extra: Mapping[str, str] | None = None,
 ) -> httpx.Response:
     """Check every address of the URL's host, then request it from the first one that answers."""
     addresses = _resolve(url)
@@ -275,13 +290,16 @@ def _send(
                     f"({ip}); only public internet addresses are downloaded from."
                 )
     host = url.raw_host.decode("ascii")
-    headers = {
+    ours = {
         "Host": url.netloc.decode("ascii"),
         "User-Agent": USER_AGENT,
         "Accept": "*/*",
         # Counting raw bytes against max_bytes only works if they are not compressed.
         "Accept-Encoding": "identity",
     }
+    # A caller's headers add to ours, never replace them.
+    taken = {name.lower() for name in ours}
+    headers = {k: v for k, v in (extra or {}).items() if k.lower() not in taken} | ours
     extensions = {
         "timeout": httpx.Timeout(timeout, connect=CONNECT_TIMEOUT).as_dict(),
         "sni_hostname": host,
@@ -323,19 +341,13 @@ def _raise_for_status(response: httpx.Response, url: httpx.URL) -> None:
             "the link has expired or the file was removed."
         )
     if status in RETRYABLE_STATUSES or status >= 500:
-        retry_after = _retry_after(response)
-        later = (
-            f"it asks to wait {retry_after:.0f} s" if retry_after is not None else "try again later"
-        )
+        wait = retry_after(response.headers)
+        later = f"it asks to wait {wait:.0f} s" if wait is not None else "try again later"
         raise FetchFailed(
             f"The server at {url.host} is busy or failing ({answer}); {later}.",
-            retry_after=retry_after,
+            retry_after=wait,
         )
     raise FetchRefused(f"The server at {display_url(url)} answered {answer} instead of the file.")
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    return retry_after_seconds(response.headers.get("retry-after"))
 
 
 def _timed_out(exc: httpx.TimeoutException, url: httpx.URL, timeout: float) -> FetchFailed:

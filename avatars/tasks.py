@@ -7,7 +7,7 @@ starves submits.
 import dramatiq
 
 from avatars import render
-from avatars.providers import health
+from avatars.observability import provider_calls
 
 
 @dramatiq.actor(queue_name="submits", max_retries=3, time_limit=120_000)
@@ -28,4 +28,4 @@ def store_job(job_id: int) -> None:
 @dramatiq.actor(queue_name="polls", max_retries=0, time_limit=120_000)
 def reconcile_jobs() -> None:
     render.reconcile()
-    health.prune()
+    provider_calls.prune()

@@ -38,6 +38,8 @@ class Site:
     port: int
     # (path with query, Host header) of every request that reached the server.
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # The Authorization header of each of them ("" for none).
+    authorizations: list[str] = field(default_factory=list)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -50,6 +52,7 @@ def _handler(site: Site, stop: threading.Event) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             site.requests.append((self.path, self.headers.get("Host", "")))
+            site.authorizations.append(self.headers.get("Authorization", ""))
             path = urlsplit(self.path).path
             if path == "/video.mp4":
                 self._send(200, VIDEO, "video/mp4")
@@ -147,6 +150,7 @@ def server() -> Iterator[Site]:
 @pytest.fixture
 def site(server: Site) -> Site:
     server.requests.clear()
+    server.authorizations.clear()
     return server
 
 
@@ -290,6 +294,59 @@ def test_it_sends_the_original_host_to_the_server(site, dest, fake_dns, first_ho
     get(site.url("/video.mp4", host="cdn.example"), dest, allow_private=False)
 
     assert site.requests == [("/video.mp4", f"cdn.example:{site.port}")]
+
+
+KEY = {"Authorization": "Bearer provider-key"}
+
+
+def test_the_callers_headers_go_to_the_links_own_origin(site, dest):
+    get(site.url("/hops/2"), dest, headers=KEY)
+
+    assert site.authorizations == ["Bearer provider-key"] * 3
+
+
+def test_the_callers_headers_go_nowhere_a_redirect_leads_elsewhere(site, dest):
+    # localhost is the same server as 127.0.0.1, under another origin.
+    get(site.url("/redirect-to-loopback", host="localhost"), dest, headers=KEY)
+
+    assert [path for path, _ in site.requests] == ["/redirect-to-loopback", "/video.mp4"]
+    assert site.authorizations == ["Bearer provider-key", ""]
+
+
+def test_the_callers_headers_go_to_no_other_port_or_scheme(fake_dns, dest):
+    fake_dns["api.example"] = ["93.184.216.34"]
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        hops = {
+            "/start": "https://api.example:8443/next",
+            "/next": "http://api.example/last",
+        }
+        if request.url.path in hops:
+            return httpx.Response(302, headers={"Location": hops[request.url.path]})
+        return httpx.Response(200, content=iter([VIDEO]))
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        get("https://api.example/start", dest, allow_private=False, client=client, headers=KEY)
+
+    assert [r.url.path for r in sent] == ["/start", "/next", "/last"]
+    assert [r.headers.get("authorization") for r in sent] == ["Bearer provider-key", None, None]
+
+
+def test_the_callers_headers_cannot_replace_the_fetchers_own(site, dest, fake_dns):
+    fake_dns["cdn.example"] = ["127.0.0.1"]
+    smuggled = {"Host": "internal.example", "accept-encoding": "gzip", "X-Trace": "1"}
+    recorder = Recorder(body=VIDEO)
+
+    get(
+        site.url("/video.mp4", host="cdn.example"), dest, client=recorder.client(), headers=smuggled
+    )
+
+    (request,) = recorder.requests
+    assert request.headers["host"] == f"cdn.example:{site.port}"
+    assert request.headers["accept-encoding"] == "identity"
+    assert request.headers["x-trace"] == "1"
 
 
 def test_it_logs_links_without_their_query(site, dest, caplog):
@@ -452,6 +509,17 @@ def test_too_many_requests_may_be_retried_at_the_date_given(site, dest):
         get(site.url("/status/429"), dest)
 
     assert caught.value.retry_after == pytest.approx(30, abs=3)
+
+
+def test_a_wait_given_in_milliseconds_is_honoured(dest):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"retry-after-ms": "2500", "Retry-After": "60"})
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    with client, pytest.raises(FetchFailed) as failed:
+        get("http://127.0.0.1:9/v.mp4", dest, client=client)
+
+    assert failed.value.retry_after == 2.5
 
 
 def test_a_server_error_without_a_date_leaves_the_delay_open(site, dest):

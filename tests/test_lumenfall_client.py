@@ -1,5 +1,11 @@
-"""The Lumenfall client against the fake Lumenfall over real HTTP (shared/providers.md §2)."""
+"""The Lumenfall client against the fake Lumenfall over real HTTP (shared/providers.md §2).
 
+Where Lumenfall's API is OpenAI's videos API, the client copes as the `openai` package's
+does: a finished video without `output.url` is read from `GET /videos/{id}/content` with our
+key, `expires_at` is believed, and `retry-after-ms` is honoured before `Retry-After`.
+"""
+
+import datetime
 import json
 import time
 from decimal import Decimal
@@ -7,10 +13,12 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from avatars import fetch
 from avatars.providers import base, webhooks
 from avatars.providers.lumenfall import IDEMPOTENCY_HEADER, LumenfallProvider
 from tests.fakes import lumenfall
-from tests.fakes.server import Task
+from tests.fakes.server import VIDEO, Task
+from tests.helpers.standard_webhooks import signed as signed_by_the_standard
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
 from tests.test_crun_client import closed_port, inputs
@@ -285,11 +293,11 @@ def test_a_create_answer_off_the_contract_is_a_protocol_error(body, words):
     [
         ({"id": "video_1", "status": "exploded"}, "unknown video status"),
         ({"id": "video_1", "status": ["completed"]}, "unknown video status"),
-        ({"id": "video_1", "status": "completed"}, "gave no link"),
-        ({"id": "video_1", "status": "completed", "output": {"url": 42}}, "gave no link"),
+        ({"id": "video_1", "status": "completed", "output": "v.mp4"}, "gave no video link"),
+        ({"id": "video_1", "status": "completed", "output": {"url": 42}}, "gave no video link"),
         ({"status": "completed"}, "documented form"),
     ],
-    ids=["unknown-status", "status-list", "no-output", "numeric-url", "no-id"],
+    ids=["unknown-status", "status-list", "output-not-an-object", "numeric-url", "no-id"],
 )
 def test_a_video_answer_off_the_contract_is_a_protocol_error(video, words):
     with StubServer() as stub:
@@ -308,6 +316,137 @@ def test_a_cost_in_another_currency_is_not_taken_for_dollars():
     with StubServer() as stub:
         stub.reply = Reply(200, json.dumps(video).encode())
         assert client(stub).fetch("video_1").cost is None
+
+
+def video_answer(stub: StubServer, **video: object) -> None:
+    stub.reply = Reply(200, json.dumps({"id": "video_1", "status": "completed", **video}).encode())
+
+
+# --- the plain OpenAI videos shape -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "output", [None, {}, {"url": None}, {"url": ""}], ids=["none", "empty", "null-url", "blank"]
+)
+def test_a_finished_video_without_an_output_link_is_read_from_its_content_route(output):
+    with StubServer() as stub:
+        video_answer(stub, **({} if output is None else {"output": output}))
+        provider = client(stub)
+        state = provider.fetch("video_1")
+
+    assert state.status == base.TaskStatus.SUCCEEDED
+    assert state.video_url == f"{stub.url}/v1/videos/video_1/content"
+    assert provider.result_headers(state.video_url) == {
+        "Authorization": f"Bearer {lumenfall.API_KEY}"
+    }
+
+
+def test_our_key_goes_with_no_link_but_the_apis_own_content_route():
+    provider = LumenfallProvider("https://api.lumenfall.ai/v1", lumenfall.API_KEY)
+
+    assert provider.result_headers("https://api.lumenfall.ai/v1/videos/video_1/content")
+    for elsewhere in [
+        "https://cdn.lumenfall.ai/v1/videos/video_1/content",
+        "https://api.lumenfall.ai.evil.example/v1/videos/video_1/content",
+        "http://api.lumenfall.ai/v1/videos/video_1/content",
+        "https://api.lumenfall.ai/v1/files/video_1.mp4",
+        "https://cdn.example/video_1.mp4?X-Amz-Signature=abc",
+    ]:
+        assert provider.result_headers(elsewhere) == {}, elsewhere
+
+
+def test_a_video_id_cannot_steer_the_content_route():
+    with StubServer() as stub:
+        stub.reply = Reply(200, json.dumps({"id": "../../me", "status": "completed"}).encode())
+        state = client(stub).fetch("x")
+
+    assert state.video_url == f"{stub.url}/v1/videos/..%2F..%2Fme/content"
+
+
+def test_the_content_route_serves_the_video_to_our_key_only(lumenfall_server, tmp_path):
+    lumenfall_server.plain_videos = True
+    provider = client(lumenfall_server)
+    video_id = provider.submit(inputs())
+    wait_until(lambda: lumenfall_server.tasks[video_id].status == "completed")
+
+    state = provider.fetch(video_id)
+    url = state.video_url
+    downloaded = fetch.download(
+        url, tmp_path, max_bytes=10**7, allow_private=True, headers=provider.result_headers(url)
+    )
+
+    assert url == f"{lumenfall_server.url}/v1/videos/{video_id}/content"
+    assert downloaded.path.read_bytes() == VIDEO
+    (content,) = [r for r in lumenfall_server.requests if r.path.endswith("/content")]
+    assert content.headers["authorization"] == f"Bearer {lumenfall.API_KEY}"
+    with pytest.raises(fetch.FetchRefused, match="HTTP 401"):
+        fetch.download(url, tmp_path, max_bytes=10**7, allow_private=True)
+
+
+# --- links that expire -------------------------------------------------------------------------
+
+
+def test_a_link_whose_expiry_has_passed_is_known_to_be_dead(lumenfall_server):
+    lumenfall_server.dead_on_arrival = 1
+    provider = client(lumenfall_server)
+    video_id = provider.submit(inputs())
+    wait_until(lambda: lumenfall_server.tasks[video_id].status == "completed")
+
+    dead, fresh = provider.fetch(video_id), provider.fetch(video_id)
+
+    assert dead.link_expired() and not fresh.link_expired()
+    assert dead.video_url != fresh.video_url
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "expired"),
+    [
+        (None, False),
+        (4_102_444_800, False),  # 2100
+        (1_000_000_000, True),  # 2001
+        ("2001-09-09T01:46:40Z", True),
+        ("2100-01-01T00:00:00+00:00", False),
+        ("next tuesday", False),
+        (10**30, False),
+    ],
+    ids=["none", "unix-future", "unix-past", "iso-past", "iso-future", "nonsense", "absurd"],
+)
+def test_expires_at_is_read_as_unix_seconds_or_iso_8601(expires_at, expired):
+    with StubServer() as stub:
+        video_answer(stub, output={"url": "https://cdn.example/v.mp4"}, expires_at=expires_at)
+        state = client(stub).fetch("video_1")
+
+    assert state.link_expired() is expired
+    if expires_at == 1_000_000_000:
+        assert state.link_expires_at == datetime.datetime(
+            2001, 9, 9, 1, 46, 40, tzinfo=datetime.UTC
+        )
+
+
+# --- the wait a busy Lumenfall asks for --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "headers", "wait"),
+    [
+        (429, {"retry-after-ms": "1500"}, 1.5),
+        (429, {"retry-after-ms": "250", "Retry-After": "30"}, 0.25),
+        (429, {"retry-after-ms": "soon", "Retry-After": "30"}, 30.0),
+        (503, {"Retry-After": "7"}, 7.0),
+        (502, {"retry-after-ms": "2000"}, 2.0),
+        (503, {}, None),
+    ],
+    ids=["429-ms", "429-ms-first", "429-ms-unreadable", "503-seconds", "502-ms", "503-none"],
+)
+def test_a_retryable_error_carries_the_wait_the_answer_asks_for(code, headers, wait):
+    body = json.dumps({"error": {"message": "Busy", "type": "api_error", "code": "BUSY"}})
+    with StubServer() as stub:
+        stub.reply = Reply(code, body.encode(), headers=headers)
+        with pytest.raises(base.ProviderError) as raised:
+            client(stub).submit(inputs())
+
+    assert raised.value.retryable
+    assert raised.value.retry_after == wait
 
 
 # --- webhooks ----------------------------------------------------------------------------------
@@ -369,6 +508,36 @@ def test_the_event_type_stands_in_for_a_missing_status(lumenfall_server):
     state = client(lumenfall_server).parse_callback(body, signed(body))
 
     assert state.status == base.TaskStatus.CANCELED
+
+
+@pytest.mark.parametrize(
+    ("event", "status"),
+    [("video.completed", base.TaskStatus.SUCCEEDED), ("video.failed", base.TaskStatus.FAILED)],
+)
+def test_a_thin_event_naming_only_the_video_is_taken_as_a_hint(lumenfall_server, event, status):
+    body = json.dumps({"type": event, "data": {"id": "video_9"}}).encode()
+    headers = signed_by_the_standard(body, lumenfall.SECRET, delivery_id="msg_thin")
+
+    state = client(lumenfall_server).parse_callback(body, headers)
+
+    assert (state.task_id, state.status, state.delivery_id) == ("video_9", status, "msg_thin")
+
+
+def test_a_thin_event_signed_with_the_secret_unpadded_is_believed(lumenfall_server):
+    body = json.dumps({"type": "video.completed", "data": {"id": "video_9"}}).encode()
+    headers = signed_by_the_standard(body, lumenfall.SECRET)
+    unpadded = client(lumenfall_server, secret=lumenfall.SECRET.rstrip("="))
+
+    assert unpadded.parse_callback(body, headers).task_id == "video_9"
+
+
+def test_a_signed_event_naming_no_video_is_refused(lumenfall_server):
+    body = json.dumps({"type": "video.completed", "data": {"status": "completed"}}).encode()
+
+    with pytest.raises(base.CallbackRejected, match="documented form"):
+        client(lumenfall_server).parse_callback(
+            body, signed_by_the_standard(body, lumenfall.SECRET)
+        )
 
 
 def test_a_signed_body_that_is_not_the_documented_event_is_refused(lumenfall_server):

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from avatars import tasks
 from avatars.models import CreditEntry, ProviderCall, RenderJob, WorkerHeartbeat
 from avatars.providers.base import RateLimited
-from avatars.providers.health import Monitored
+from avatars.providers.monitoring import Monitored
 from tests.brokers import using_broker
 from tests.pipeline import REDIS_URL
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from avatars import forms, render
 from avatars.models import JobEvent, ProviderCall, RenderJob
-from avatars.providers import configured_providers, get_provider, health
+from avatars.observability import provider_calls
+from avatars.providers import configured_providers, get_provider
 from tests.fakes import lumenfall, replicate
 from tests.pipeline import request_speech, wait_for
 
@@ -155,7 +156,7 @@ def test_prune_forgets_calls_older_than_a_week(db):
     calls("crun", ok=2, failed=0, minutes_ago=60 * 24 * 8)
     calls("crun", ok=1, failed=0)
 
-    assert health.prune() == 2
+    assert provider_calls.prune() == 2
     assert ProviderCall.objects.count() == 1
 
 

@@ -102,7 +102,7 @@ def test_reconcile_redrives_a_job_whose_submit_message_was_lost(
     job_id = None
     with pytest.MonkeyPatch.context() as patch:
         # Lose the submit message, as if the broker died with it.
-        patch.setattr("avatars.render.states._send", lambda *args, **kwargs: None)
+        patch.setattr("avatars.render.states.send", lambda *args, **kwargs: None)
         call_command("render", "--avatar", "Grace", "--audio", "Jingle")
         job_id = json.loads(capsys.readouterr().out)["job"]
     assert worker_broker is dramatiq.get_broker()

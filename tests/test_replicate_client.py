@@ -10,6 +10,7 @@ from avatars.providers import base
 from avatars.providers.replicate import ReplicateProvider
 from tests.fakes import replicate
 from tests.fakes.server import Task
+from tests.helpers.standard_webhooks import signed
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
 from tests.test_crun_client import closed_port, inputs
@@ -204,6 +205,15 @@ def test_a_429_without_any_hint_waits_a_default():
     assert raised.value.retry_after == 10.0
 
 
+def test_a_503_asks_for_the_wait_its_retry_after_says():
+    with StubServer() as stub:
+        stub.reply = Reply(503, b'{"detail": "Unavailable"}', headers={"Retry-After": "12"})
+        with pytest.raises(base.Unavailable) as raised:
+            client(stub).fetch("pred_1")
+
+    assert raised.value.retry_after == 12.0 and raised.value.retryable
+
+
 def test_a_model_missing_on_create_is_the_model_switched_off():
     with StubServer() as stub:
         stub.reply = Reply(404, b'{"detail": "Model not found", "status": 404}')
@@ -283,6 +293,18 @@ def test_a_webhook_not_signed_by_replicate_now_is_refused(replicate_server, sign
 
 
 # --- the free test call ------------------------------------------------------------------------
+
+
+def test_a_signed_webhook_without_the_output_is_a_hint_to_ask(replicate_server):
+    body = json.dumps({"id": "pred_9", "status": "succeeded", "output": None}).encode()
+
+    state = client(replicate_server).parse_callback(body, signed(body, replicate.SECRET))
+
+    assert (state.task_id, state.status, state.video_url) == (
+        "pred_9",
+        base.TaskStatus.SUCCEEDED,
+        "",
+    )
 
 
 def test_check_connection_looks_the_model_up(replicate_server):

@@ -1,13 +1,26 @@
-"""Standard Webhooks signatures: what is believed and what is refused, with no server at all."""
+"""Standard Webhooks signatures: what is believed and what is refused, with no server at all.
+
+Checked against the reference `standardwebhooks` package (it signs, we verify; we sign, it
+verifies) and against the published test vectors of the Standard Webhooks libraries: the
+secret, message id, timestamp, payload and signatures of `test_sign_function`,
+`test_invalid_signature_raises_error` and `test_multi_sig_payload_is_valid` in
+https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/python/tests/test_webhooks.py
+(the same vectors as `TestWebhookSign` in libraries/go/webhook_test.go and "sign function
+works" in libraries/javascript/src/webhook.test.ts).
+"""
 
 import base64
 import hashlib
 import hmac
+import json
+from datetime import UTC, datetime
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from avatars.providers import webhooks
 from avatars.providers.base import CallbackRejected, SignatureRejected
+from tests.helpers.standard_webhooks import signed
 
 KEY = b"a-test-key-of-reasonable-length!"
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -125,3 +138,98 @@ def test_without_a_usable_secret_nothing_is_believed(secret):
 
 def test_a_refused_signature_is_a_refused_callback():
     assert issubclass(SignatureRejected, CallbackRejected)
+
+
+# --- the reference library and the published vectors --------------------------------------------
+
+VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+VECTOR_TIMESTAMP = 1614265330
+VECTOR_PAYLOAD = b'{"test": 2432232314}'
+VECTOR_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+VECTOR_WRONG = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA="
+VECTOR_OTHERS = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
+
+
+def vector_headers(signature: str = VECTOR_SIGNATURE) -> dict[str, str]:
+    return {
+        "webhook-id": VECTOR_ID,
+        "webhook-timestamp": str(VECTOR_TIMESTAMP),
+        "webhook-signature": signature,
+    }
+
+
+def test_we_sign_the_published_vector_as_published():
+    signature = webhooks.sign(VECTOR_PAYLOAD, VECTOR_SECRET, VECTOR_ID, VECTOR_TIMESTAMP)
+
+    assert signature == VECTOR_SIGNATURE
+
+
+@pytest.mark.parametrize("secret", [VECTOR_SECRET, VECTOR_SECRET.removeprefix("whsec_")])
+def test_we_believe_the_published_vector_with_or_without_the_prefix(secret):
+    believed = webhooks.verify(VECTOR_PAYLOAD, vector_headers(), secret, now=VECTOR_TIMESTAMP)
+
+    assert believed == VECTOR_ID
+
+
+def test_we_refuse_the_published_wrong_signature():
+    with pytest.raises(SignatureRejected, match="does not match"):
+        webhooks.verify(
+            VECTOR_PAYLOAD, vector_headers(VECTOR_WRONG), VECTOR_SECRET, now=VECTOR_TIMESTAMP
+        )
+
+
+def test_we_find_the_good_signature_among_the_published_others():
+    signatures = " ".join(
+        [VECTOR_OTHERS, VECTOR_OTHERS.replace("v1,", "v2,"), VECTOR_SIGNATURE, VECTOR_OTHERS]
+    )
+
+    believed = webhooks.verify(
+        VECTOR_PAYLOAD, vector_headers(signatures), VECTOR_SECRET, now=VECTOR_TIMESTAMP
+    )
+
+    assert believed == VECTOR_ID
+
+
+PADDED = "whsec_" + base64.b64encode(bytes(range(1, 33))).decode()  # 32 bytes: one "="
+TWICE_PADDED = "whsec_" + base64.b64encode(bytes(range(1, 32))).decode()  # 31 bytes: "=="
+
+
+@pytest.mark.parametrize("secret", [PADDED, TWICE_PADDED], ids=["one-pad", "two-pads"])
+def test_a_secret_whose_padding_was_stripped_is_the_same_secret(secret):
+    assert secret.endswith("=")
+    stripped = secret.rstrip("=")
+    headers = signed(BODY, secret, timestamp=NOW)
+
+    assert webhooks.verify(BODY, headers, stripped, now=NOW) == "msg_1"
+    assert webhooks.sign(BODY, stripped, "msg_1", NOW) == headers["webhook-signature"]
+    # As the reference library reads it.
+    assert (
+        Webhook(stripped).sign("msg_1", datetime.fromtimestamp(NOW, UTC), BODY.decode())
+        == (headers["webhook-signature"])
+    )
+
+
+@pytest.mark.parametrize("secret", [SECRET, PADDED, TWICE_PADDED, VECTOR_SECRET])
+@pytest.mark.parametrize(
+    "body",
+    [BODY, b"{}", json.dumps({"data": {"id": "video_\u00e9", "n": [1, 2.5]}}).encode()],
+    ids=["event", "empty-object", "unicode"],
+)
+def test_what_the_reference_library_signs_we_believe_and_the_other_way_round(secret, body):
+    headers = signed(body, secret)
+
+    assert webhooks.verify(body, headers, secret) == "msg_1"
+    ours = headers | {
+        "webhook-signature": webhooks.sign(body, secret, "msg_1", int(headers["webhook-timestamp"]))
+    }
+    assert Webhook(secret).verify(body, ours, json_parse=False) is None
+
+
+def test_what_the_reference_library_refuses_we_refuse():
+    headers = signed(BODY, SECRET) | {"webhook-signature": VECTOR_WRONG}
+
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(BODY, headers)
+    with pytest.raises(SignatureRejected):
+        webhooks.verify(BODY, headers, SECRET)

@@ -10,7 +10,8 @@ from django.urls import URLPattern, path, reverse
 
 from avatars.catalog import PROVIDER_LABELS
 from avatars.models import ProviderCall
-from avatars.providers import base, get_provider, health
+from avatars.observability import provider_calls
+from avatars.providers import base, get_provider
 
 
 @admin.register(ProviderCall)
@@ -40,7 +41,9 @@ class ProviderHealthAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Provider health",
             "opts": self.model._meta,
-            "rows": health.health(PROVIDER_LABELS, lambda name: get_provider(name).configured),
+            "rows": provider_calls.health(
+                PROVIDER_LABELS, lambda name: get_provider(name).configured
+            ),
             "can_check": request.user.is_superuser,
         }
         return TemplateResponse(request, "admin/avatars/provider_health.html", context)

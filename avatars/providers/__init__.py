@@ -1,4 +1,9 @@
-"""Provider adapters by name; the registry is the only place that builds them."""
+"""Provider adapters by name; the registry is the only place that builds them.
+
+Every adapter it builds is `Monitored`: its calls are told to the observers the app connects
+at start-up (`monitoring.observe`), so that the adapters themselves know nothing of the
+database.
+"""
 
 from functools import cache
 
@@ -10,8 +15,8 @@ from avatars.catalog import PROVIDER_LABELS
 
 from .base import Provider
 from .crun import CrunProvider
-from .health import Monitored
 from .lumenfall import LumenfallProvider
+from .monitoring import Monitored
 from .replicate import ReplicateProvider
 from .sandbox import SandboxProvider
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -53,6 +54,14 @@ class TaskState:
     notes: tuple[str, ...] = ()
     # When each word of the script was spoken, (word, start_s, end_s), where a provider says.
     words: tuple[tuple[str, float, float], ...] = ()
+    # When the provider says `video_url` stops working, where it says.
+    link_expires_at: datetime.datetime | None = None
+
+    def link_expired(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the provider has said that its link to the video no longer works."""
+        if self.link_expires_at is None:
+            return False
+        return self.link_expires_at <= (now or datetime.datetime.now(datetime.UTC))
 
 
 @dataclass(frozen=True)
@@ -74,88 +83,104 @@ class RenderInputs:
 
 
 class ProviderError(Exception):
-    """A provider call that did not work. `message` is for the people who asked for the video."""
+    """A provider call that did not work. `message` is for the people who asked for the video.
+
+    Each kind says, in its class line, what may follow it: `retryable` (trying the same call
+    later may work), `safe_to_resubmit` (a second submit cannot start a second paid render,
+    because the provider surely started none or the create carried an idempotency key) and
+    `falls_back` (the provider said it cannot take the render now, so once the retries are
+    spent the job may move to the next provider in its team's list).
+    """
 
     code: ClassVar[str] = "provider_error"
     retryable: ClassVar[bool] = False
-    # A second submit could start a second paid render: only errors where the provider surely
-    # did not start one may be retried by submitting again.
     safe_to_resubmit: ClassVar[bool] = False
-    # The provider said it cannot take the render now (and so surely started none): once
-    # the retries are spent the job may move to the next provider in its team's list.
     falls_back: ClassVar[bool] = False
 
-    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
+    def __init_subclass__(
+        cls,
+        *,
+        code: str = "",
+        retryable: bool | None = None,
+        safe_to_resubmit: bool | None = None,
+        falls_back: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code:
+            cls.code = code
+        # A flag left unsaid is the parent's.
+        for flag, value in (
+            ("retryable", retryable),
+            ("safe_to_resubmit", safe_to_resubmit),
+            ("falls_back", falls_back),
+        ):
+            if value is not None:
+                setattr(cls, flag, value)
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        detail: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.detail = detail
-
-
-class AuthError(ProviderError):
-    code = "auth"
-
-
-class InsufficientCredits(ProviderError):
-    code = "insufficient_credits"
-
-
-class InvalidRequest(ProviderError):
-    code = "invalid_request"
-
-
-class NotFound(ProviderError):
-    code = "not_found"
-
-
-class RateLimited(ProviderError):
-    code = "rate_limited"
-    retryable = True
-    safe_to_resubmit = True
-    falls_back = True
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
+        # Seconds the provider asked us to wait before trying again, where it said.
         self.retry_after = retry_after
 
 
-class Unavailable(ProviderError):
-    code = "unavailable"
-    retryable = True
-    safe_to_resubmit = True
-    falls_back = True
+class AuthError(ProviderError, code="auth"):
+    """The provider refused our key, or has it disabled."""
 
 
-class NoAnswer(Unavailable):
+class InsufficientCredits(ProviderError, code="insufficient_credits"):
+    """Our account at the provider has run out of credits."""
+
+
+class InvalidRequest(ProviderError, code="invalid_request"):
+    """The provider refused the request itself."""
+
+
+class NotFound(ProviderError, code="not_found"):
+    """The provider does not know the render asked about."""
+
+
+class RateLimited(
+    ProviderError, code="rate_limited", retryable=True, safe_to_resubmit=True, falls_back=True
+):
+    """The provider is limiting how fast we send; `retry_after` says for how long."""
+
+
+class Unavailable(
+    ProviderError, code="unavailable", retryable=True, safe_to_resubmit=True, falls_back=True
+):
+    """The provider cannot be reached or cannot serve now (maintenance, a server error)."""
+
+
+class NoAnswer(Unavailable, code="no_answer", safe_to_resubmit=False, falls_back=False):
     """The request went out but no answer came back: the provider may or may not have acted."""
 
-    code = "no_answer"
-    safe_to_resubmit = False
-    falls_back = False
 
-
-class IdempotentNoAnswer(NoAnswer):
+class IdempotentNoAnswer(NoAnswer, safe_to_resubmit=True):
     """No answer to a create that carried an idempotency key: sending it again returns the
     render it may have started, never a second one. Another provider would still be a second."""
 
-    safe_to_resubmit = True
+
+class GenerationFailed(ProviderError, code="generation_failed"):
+    """The provider tried and could not make this video."""
 
 
-class GenerationFailed(ProviderError):
-    code = "generation_failed"
+class FeatureDisabled(ProviderError, code="feature_disabled", falls_back=True):
+    """The model is switched off on our account at this provider."""
 
 
-class FeatureDisabled(ProviderError):
-    code = "feature_disabled"
-    falls_back = True
-
-
-class ProtocolError(ProviderError):
+class ProtocolError(ProviderError, code="protocol_error", retryable=True):
     """The provider answered something that does not match its documented contract."""
-
-    code = "protocol_error"
-    retryable = True
-    safe_to_resubmit = False
 
 
 class CallbackRejected(Exception):
@@ -184,6 +209,10 @@ class Provider(Protocol):
 
     def cancel(self, task_id: str) -> None:
         """Ask the provider to stop (a no-op where the provider cannot)."""
+
+    def result_headers(self, url: str) -> dict[str, str]:
+        """The headers a download of the result at `url` needs (our key, where the provider
+        serves the video from its own API); none for a link that carries its own signature."""
 
     def check_connection(self) -> str:
         """Make a free call that proves the key works; say what it showed, for an admin."""

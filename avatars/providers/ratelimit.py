@@ -39,10 +39,8 @@ class Named(Protocol):
     who: str
 
 
-class Throttled(base.RateLimited):
+class Throttled(base.RateLimited, code="throttled"):
     """Our own limiter had no free slot in time: nothing was sent, so nothing failed."""
-
-    code = "throttled"
 
 
 @dataclass(frozen=True)

@@ -10,31 +10,31 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+
 from . import base, http
 from .base import RenderInputs, TaskState, TaskStatus
 
 MODEL = "prunaai/p-video-avatar"
 
-_STATUSES = {
-    "starting": TaskStatus.PENDING,
-    "processing": TaskStatus.RUNNING,
-    "succeeded": TaskStatus.SUCCEEDED,
-    "failed": TaskStatus.FAILED,
-    "canceled": TaskStatus.CANCELED,
-    # Stopped before it ran (its deadline passed): nothing rendered, nothing billed.
-    "aborted": TaskStatus.FAILED,
-}
 _RESETS_IN = re.compile(r"resets in ~?\s*(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
 
 
-class ReplicateProvider(http.BearerProvider):
+class ReplicateProvider(http.HttpProvider):
     name = "replicate"
-    label = "Replicate"
-    who = "Replicate"
-    account = "Replicate"
+    task_noun = "prediction"
+    statuses = {
+        "starting": TaskStatus.PENDING,
+        "processing": TaskStatus.RUNNING,
+        "succeeded": TaskStatus.SUCCEEDED,
+        "failed": TaskStatus.FAILED,
+        "canceled": TaskStatus.CANCELED,
+        # Stopped before it ran (its deadline passed): nothing rendered, nothing billed.
+        "aborted": TaskStatus.FAILED,
+    }
 
     def submit(self, inputs: RenderInputs) -> str:
-        data = self._call(
+        data = self.call(
             "POST", f"/models/{MODEL}/predictions", json=self.payload(inputs), creates=True
         )
         prediction_id = data.get("id")
@@ -66,82 +66,58 @@ class ReplicateProvider(http.BearerProvider):
         return payload
 
     def fetch(self, task_id: str) -> TaskState:
-        return self.task_state(self._call("GET", f"/predictions/{task_id}"))
+        return self.task_state(self.call("GET", f"/predictions/{task_id}"))
 
     def cancel(self, task_id: str) -> None:
-        self._call("POST", f"/predictions/{task_id}/cancel")
+        self.call("POST", f"/predictions/{task_id}/cancel")
 
     def check_connection(self) -> str:
-        model = self._call("GET", f"/models/{MODEL}")
+        model = self.call("GET", f"/models/{MODEL}")
         name = f"{model.get('owner', '')}/{model.get('name', '')}".strip("/") or MODEL
         return f"{self.who} accepted our token and knows the model {name}."
 
-    def task_state(self, data: Any) -> TaskState:
-        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
-            raise base.ProtocolError(
-                f"{self.who}'s answer about the prediction did not match its documented form.",
-                detail=repr(data)[:300],
-            )
-        raw = data.get("status")
-        status = _STATUSES.get(raw) if isinstance(raw, str) else None
-        if status is None:
-            raise base.ProtocolError(
-                f"{self.who} reported an unknown prediction status {raw!r}.",
-                detail=repr(data)[:300],
-            )
-        video_url = _first_url(data.get("output"))
-        error_code, error_message = "", ""
-        if raw == "aborted":
-            error_code = "aborted"
-            error_message = (
+    # --- its answers -------------------------------------------------------------------
+
+    def error(
+        self, response: httpx.Response, document: Any, *, creates: bool
+    ) -> base.ProviderError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        detail = document.get("detail") if isinstance(document, dict) else None
+        message = str(detail or "")
+        if status == 404 and creates:
+            return http.model_unavailable(self, message, status=404, detail=response.text[:300])
+        hint = _RESETS_IN.search(message)
+        return http.error_for(
+            self,
+            status,
+            message,
+            response,
+            retry_hint=float(hint.group(1)) if hint else None,
+        )
+
+    # --- its prediction object ---------------------------------------------------------
+
+    def result_link(self, data: dict[str, Any]) -> str:
+        return _first_url(data.get("output"))
+
+    def failure_reason(self, data: dict[str, Any]) -> object:
+        error = data.get("error")
+        if isinstance(error, dict):
+            error = error.get("message") or error.get("detail")
+        return str(error) if error else ""
+
+    def failure(self, data: dict[str, Any]) -> tuple[str, str]:
+        if data.get("status") == "aborted":
+            return "aborted", (
                 f"{self.who} stopped the render before it started, so nothing was charged. "
                 "Render it again."
             )
-        elif status == TaskStatus.FAILED:
-            error_code = base.GenerationFailed.code
-            error_message = (
-                f"{self.who} could not generate this video.{http.said(self, _error(data))}"
-            )
-        elif status == TaskStatus.SUCCEEDED and not video_url:
-            raise base.ProtocolError(
-                f"{self.who} said the prediction succeeded but gave no video link.",
-                detail=repr(data)[:300],
-            )
-        return TaskState(
-            task_id=data["id"],
-            status=status,
-            video_url=video_url,
-            error_code=error_code,
-            error_message=error_message,
-        )
-
-    def _call(self, method: str, path: str, *, creates: bool = False, **kwargs: Any) -> Any:
-        response = http.send(self, self.client, method, path, creates=creates, **kwargs)
-        document = http.json_body(response)
-        if response.status_code >= 400:
-            detail = document.get("detail") if isinstance(document, dict) else None
-            message = str(detail or "")
-            if response.status_code == 404 and creates:
-                raise http.model_unavailable(self, message, status=404, detail=response.text[:300])
-            hint = _RESETS_IN.search(message)
-            raise http.error_for(
-                self,
-                response.status_code,
-                message,
-                response,
-                retry_hint=float(hint.group(1)) if hint else None,
-            )
-        return self.documented(response, document)
+        return super().failure(data)
 
 
 def _first_url(output: object) -> str:
     if isinstance(output, list) and output:
         output = output[0]
     return output if isinstance(output, str) else ""
-
-
-def _error(data: dict[str, Any]) -> str:
-    error = data.get("error")
-    if isinstance(error, dict):
-        error = error.get("message") or error.get("detail")
-    return str(error) if error else ""

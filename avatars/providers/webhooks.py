@@ -4,6 +4,9 @@ A delivery carries `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook
 space-separated `v1,<base64 HMAC-SHA256>` entries over "{id}.{timestamp}.{raw body}", keyed
 with the base64-decoded part of a `whsec_…` secret. Several entries appear while a secret is
 being rotated; one matching entry is enough.
+
+Read as the Standard Webhooks libraries read it: a secret whose base64 padding was left off
+is the same secret, and a signature is compared as the bytes it encodes.
 """
 
 from __future__ import annotations
@@ -50,10 +53,10 @@ def verify(
         raise SignatureRejected("the delivery is more than 5 minutes old")
     if timestamp > now + TOLERANCE_SECONDS:
         raise SignatureRejected("the delivery is dated more than 5 minutes ahead")
-    expected = _signature(key, delivery_id, timestamp, body).encode()
+    expected = _digest(key, delivery_id, timestamp, body)
     for entry in signatures.split():
         version, _, value = entry.partition(",")
-        if version == "v1" and hmac.compare_digest(value.encode(), expected):
+        if version == "v1" and hmac.compare_digest(_decoded(value) or b"", expected):
             return delivery_id
     raise SignatureRejected("the signature does not match")
 
@@ -64,18 +67,27 @@ def sign(body: bytes, secret: str, delivery_id: str, timestamp: int) -> str:
 
 
 def _signature(key: bytes, delivery_id: str, timestamp: int, body: bytes) -> str:
+    return base64.b64encode(_digest(key, delivery_id, timestamp, body)).decode()
+
+
+def _digest(key: bytes, delivery_id: str, timestamp: int, body: bytes) -> bytes:
     signed = f"{delivery_id}.{timestamp}.".encode() + body
-    return base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return hmac.new(key, signed, hashlib.sha256).digest()
 
 
 def _key(secret: str) -> bytes:
     if not secret:
         raise SignatureRejected("no webhook secret is configured here, so no delivery is believed")
-    encoded = secret.removeprefix(PREFIX)
-    try:
-        key = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
+    key = _decoded(secret.removeprefix(PREFIX))
     if not key:
         raise SignatureRejected("the webhook secret configured here is not a valid whsec_ key")
     return key
+
+
+def _decoded(text: str) -> bytes | None:
+    """Base64 with or without its padding; None for anything else."""
+    text = text.rstrip("=")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None

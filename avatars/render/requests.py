@@ -15,7 +15,7 @@ from avatars import catalog, credits, review, routing, scripts
 from avatars.models import (
     AudioClip,
     Avatar,
-    JobEvent,
+    JobStatus,
     RenderJob,
     Script,
     ScriptRevision,
@@ -24,8 +24,8 @@ from avatars.models import (
 )
 from avatars.models.jobs import ACTIVE_STATUSES
 from avatars.providers import get_provider
-from avatars.render.states import S, _actor, _event, _send, _send_on_commit, transition
-from avatars.render.waiting import _cancel_at_provider
+from avatars.render.states import S, actor_of, send, send_on_commit, transition
+from avatars.render.waiting import cancel_at_provider
 
 log = logging.getLogger("avatars.render")
 
@@ -126,7 +126,7 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
         raise RenderRequestError(errors)
     revision, text = None, ""
     if request.script is not None:
-        revision = request.revision or request.script.revisions.order_by("-number").first()
+        revision = request.revision or request.script.revisions.latest("number")
         text = fill_variables(revision.text, request.variables)
     provider = routing.chosen_provider(request.team, request.provider, draft=request.draft)
     free = request.draft
@@ -134,7 +134,8 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
         with transaction.atomic():
             job = RenderJob.objects.create(
                 team=request.team,
-                requested_by=request.user,
+                # By id: the requester is any kind of user the auth backend gives.
+                requested_by_id=request.user.pk if request.user is not None else None,
                 parent=parent,
                 root=(parent.root or parent) if parent else None,
                 avatar=request.avatar,
@@ -151,6 +152,8 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
                 seed=request.seed,
                 video_prompt=request.video_prompt,
                 provider=provider,
+                # Being written: `_start` gives it its first status, as a transition.
+                status=S.DRAFT,
                 estimated_cost=Decimal(0) if free else estimate(request, text),
                 is_draft=free,
                 draft=request.from_draft,
@@ -166,15 +169,17 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
 def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
     approval = credits.needs_approval(job)
     status = S.AWAITING_APPROVAL if approval else S.QUEUED
-    RenderJob.objects.filter(pk=job.pk).update(status=status)
-    job.status = status
+    estimate, threshold = _over_threshold(job)
     message = (
-        f"Render requested; at about {credits.dollars(job.estimated_cost)} it needs an Editor's "
-        f"approval (the team's threshold is {credits.dollars(job.team.approval_threshold)})."
+        f"Render requested; at about {estimate} it needs an Editor's approval (the team's "
+        f"threshold is {threshold})."
         if approval
         else "Render requested."
     )
-    _event(job.pk, JobEvent.Kind.STATUS, _actor(user), message, user=user, to_status=status)
+    transition(
+        job.pk, status, allowed_from=[S.DRAFT], actor=actor_of(user), user=user, message=message
+    )
+    job.status = status
     credits.record(
         credits.AuditEntry.Action.RENDER_REQUESTED,
         job.team,
@@ -186,20 +191,27 @@ def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
     if approval:
         review.notify_approvers(job)
     else:
-        _send_on_commit("submit_job", job.pk)
+        send_on_commit("submit_job", job.pk)
 
 
 def requested_message(job: RenderJob) -> str:
     """What to tell the person who just asked for a render."""
     if job.status == S.AWAITING_APPROVAL:
+        estimate, threshold = _over_threshold(job)
         return (
-            f"Render #{job.pk} waits for an Editor's approval: at about "
-            f"{credits.dollars(job.estimated_cost)} it is over {job.team}'s threshold of "
-            f"{credits.dollars(job.team.approval_threshold)}."
+            f"Render #{job.pk} waits for an Editor's approval: at about {estimate} it is over "
+            f"{job.team}'s threshold of {threshold}."
         )
     if job.is_draft:
         return f"Draft #{job.pk} is rendering in the sandbox, free of charge."
     return f"Render #{job.pk} is on its way."
+
+
+def _over_threshold(job: RenderJob) -> tuple[str, str]:
+    """A job's estimate and its team's approval threshold, in dollars (both are set on a job
+    that needs approval)."""
+    threshold = job.team.approval_threshold or Decimal(0)
+    return credits.dollars(job.estimated_cost or Decimal(0)), credits.dollars(threshold)
 
 
 def fill_variables(text: str, values: dict[str, str]) -> str:
@@ -220,51 +232,51 @@ def estimate(request: RenderRequest, text: str) -> Decimal:
 
 def approve(job_id: int, user: AbstractBaseUser) -> bool:
     """An Editor lets a render over the team's threshold go ahead."""
-    if not transition(
+    approved = _decide(
         job_id,
+        user,
         S.QUEUED,
-        allowed_from=[S.AWAITING_APPROVAL],
-        actor=_actor(user),
-        user=user,
-        message="Approved.",
+        "Approved.",
+        credits.AuditEntry.Action.RENDER_APPROVED,
+        f"Render #{job_id}",
         approved_by=user,
         approved_at=timezone.now(),
-    ):
-        return False
-    job = RenderJob.objects.select_related("team").get(pk=job_id)
-    credits.record(
-        credits.AuditEntry.Action.RENDER_APPROVED,
-        job.team,
-        user,
-        job=job,
-        amount=job.estimated_cost,
-        detail=f"Render #{job.pk}",
     )
-    _send("submit_job", job_id)
-    return True
+    if approved:
+        send("submit_job", job_id)
+    return approved
 
 
 def reject(job_id: int, user: AbstractBaseUser, reason: str = "") -> bool:
     """An Editor turns a render down; its hold is released."""
     message = f"Not approved: {reason}" if reason else "Not approved."
+    return _decide(
+        job_id, user, S.CANCELED, message, credits.AuditEntry.Action.RENDER_REJECTED, reason
+    )
+
+
+def _decide(
+    job_id: int,
+    user: AbstractBaseUser,
+    to: JobStatus,
+    message: str,
+    action: str,
+    detail: str,
+    **fields: Any,
+) -> bool:
+    """An Editor's decision on a render awaiting approval, in its timeline and the audit log."""
     if not transition(
         job_id,
-        S.CANCELED,
+        to,
         allowed_from=[S.AWAITING_APPROVAL],
-        actor=_actor(user),
+        actor=actor_of(user),
         user=user,
         message=message,
+        **fields,
     ):
         return False
     job = RenderJob.objects.select_related("team").get(pk=job_id)
-    credits.record(
-        credits.AuditEntry.Action.RENDER_REJECTED,
-        job.team,
-        user,
-        job=job,
-        amount=job.estimated_cost,
-        detail=reason,
-    )
+    credits.record(action, job.team, user, job=job, amount=job.estimated_cost, detail=detail)
     return True
 
 
@@ -274,7 +286,7 @@ def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
         job_id,
         S.CANCELED,
         allowed_from=ACTIVE_STATUSES,
-        actor=_actor(user),
+        actor=actor_of(user),
         user=user,
         message="Canceled.",
     ):
@@ -286,7 +298,7 @@ def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
         job=job,
         detail=f"Render #{job.pk}",
     )
-    _cancel_at_provider(job)
+    cancel_at_provider(job)
     return True
 
 

@@ -1,4 +1,9 @@
-"""The state machine: every status change of a render job, its timeline and its messages."""
+"""The state machine: every status change of a render job, its timeline and its messages.
+
+What the other render modules share, and nothing else: `transition` (the only way a status
+changes), the timeline (`event`, `note`), failing a job (`fail`), the messages to the workers
+(`send`, `send_on_commit`, `schedule`) and how a wait reads (`duration_text`).
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatars import credits, review
-from avatars.models import (
-    JobEvent,
-    JobStatus,
-    RenderJob,
-)
+from avatars.models import JobEvent, JobStatus, RenderJob
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
 from avatars.providers import base
 
@@ -38,7 +39,12 @@ def transition(
     data: dict[str, Any] | None = None,
     **fields: Any,
 ) -> bool:
-    """Move a job to `to` if it is in one of `allowed_from`; record why. False if it was not."""
+    """Move a job to `to` if it is in one of `allowed_from`; record why. False if it was not.
+
+    A job is created as a DRAFT inside the transaction that requests it, so that its first
+    status (queued, or awaiting approval) is a transition like every other; nobody outside
+    that transaction ever sees a DRAFT.
+    """
     allowed = [str(status) for status in allowed_from]
     now = timezone.now()
     with transaction.atomic():
@@ -60,34 +66,38 @@ def transition(
         if to in FINAL_STATUSES:
             credits.settle(job_id, to)
             review.notify_finished(job_id, to)
-        _event(
+        event(
             job_id,
             JobEvent.Kind.STATUS,
             actor,
             message,
             user=user,
             data=data,
-            from_status=current,
+            # A job being written had no status yet: its first event comes from none.
+            from_status="" if current == S.DRAFT else current,
             to_status=to,
         )
     log.info("job %s: %s -> %s (%s)", job_id, current, to, message, extra={"job_id": job_id})
     return True
 
 
-def _event(job_id: int, kind: str, actor: str, message: str = "", **fields: Any) -> JobEvent:
+def event(job_id: int, kind: str, actor: str, message: str = "", **fields: Any) -> JobEvent:
+    """One entry in the job's timeline."""
     fields["data"] = fields.get("data") or {}
     return JobEvent.objects.create(job_id=job_id, kind=kind, actor=actor, message=message, **fields)
 
 
 def note(job_id: int, actor: str, message: str, **data: Any) -> None:
-    _event(job_id, JobEvent.Kind.NOTE, actor, message, data=data)
+    event(job_id, JobEvent.Kind.NOTE, actor, message, data=data)
 
 
-def _actor(user: AbstractBaseUser | None) -> str:
+def actor_of(user: AbstractBaseUser | None) -> str:
+    """How the timeline names the person who acted, or the system."""
     return user.get_username() if user is not None else "system"
 
 
-def _fail(job: RenderJob, error: base.ProviderError | str, actor: str, code: str = "") -> bool:
+def fail(job: RenderJob, error: base.ProviderError | str, actor: str, code: str = "") -> bool:
+    """Fail an active job with a message for people (a provider's error, or words)."""
     message = error.message if isinstance(error, base.ProviderError) else error
     code = code or (error.code if isinstance(error, base.ProviderError) else "failed")
     return transition(
@@ -101,7 +111,8 @@ def _fail(job: RenderJob, error: base.ProviderError | str, actor: str, code: str
     )
 
 
-def _send(actor_name: str, job_id: int, delay: float | None = None, **kwargs: Any) -> None:
+def send(actor_name: str, job_id: int, delay: float | None = None, **kwargs: Any) -> None:
+    """Send the job to the worker actor `actor_name` (in `avatars.tasks`), after `delay` s."""
     from avatars import tasks
 
     actor = getattr(tasks, actor_name)
@@ -109,15 +120,16 @@ def _send(actor_name: str, job_id: int, delay: float | None = None, **kwargs: An
     actor.send_with_options(args=(job_id,), kwargs=kwargs, **options)
 
 
-def _schedule(job_id: int, actor_name: str, delay: float) -> None:
+def schedule(job_id: int, actor_name: str, delay: float) -> None:
     """Send the job's next step after `delay`, noting when it is due so the sweep can tell
     a lost message from one that is merely waiting."""
     next_at = timezone.now() + datetime.timedelta(seconds=delay)
     RenderJob.objects.filter(pk=job_id).update(next_step_at=next_at)
-    _send(actor_name, job_id, delay=delay)
+    send(actor_name, job_id, delay=delay)
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A wait as people read it: "45 seconds", "3 minutes"."""
     if seconds < 90:
         whole = round(seconds)
         return f"{whole} second{'s' if whole != 1 else ''}"
@@ -125,5 +137,6 @@ def _duration(seconds: float) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _send_on_commit(actor_name: str, job_id: int, **kwargs: Any) -> None:
-    transaction.on_commit(lambda: _send(actor_name, job_id, **kwargs))
+def send_on_commit(actor_name: str, job_id: int, **kwargs: Any) -> None:
+    """`send`, once the transaction that decided it has committed."""
+    transaction.on_commit(lambda: send(actor_name, job_id, **kwargs))

@@ -17,13 +17,10 @@ from django.db import models
 from django.db.models import F
 
 from avatars import captions, credits, fetch, video
-from avatars.models import (
-    JobEvent,
-    RenderJob,
-)
+from avatars.models import JobEvent, RenderJob
 from avatars.providers import base, get_provider
 from avatars.providers.ratelimit import Throttled
-from avatars.render.states import S, _fail, _send, note, transition
+from avatars.render.states import S, fail, note, send, transition
 
 log = logging.getLogger("avatars.render")
 
@@ -42,6 +39,9 @@ def store(job_id: int) -> None:
                 Path(scratch),
                 max_bytes=settings.RESULT_MAX_BYTES,
                 allow_private=settings.FETCH_ALLOW_PRIVATE,
+                # Our key where the provider serves the video itself: never stored, and sent
+                # to nobody but the provider.
+                headers=get_provider(job.provider).result_headers(job.result_url),
             )
             info = video.probe_video(downloaded.path)
             poster = video.poster_jpeg(downloaded.path)
@@ -49,14 +49,14 @@ def store(job_id: int) -> None:
             _download_failed(job, error)
             return
         except fetch.FetchGone as error:
-            _link_expired(job, error)
+            renew_link(job, str(error))
             return
         except fetch.FetchRefused as error:
-            _fail(job, f"The provider's video link was refused: {error}", "storage", "refused")
+            fail(job, f"The provider's video link was refused: {error}", "storage", "refused")
             return
         except video.NotAVideo as error:
             message = f"The provider sent back something that is not a video: {error}"
-            _fail(job, message, "storage", "not_a_video")
+            fail(job, message, "storage", "not_a_video")
             return
         except OSError as error:
             _not_stored(job, error)
@@ -79,7 +79,7 @@ def _not_stored(job: RenderJob, error: OSError) -> None:
         f"The finished video could not be kept: {reason}. An administrator needs to free or "
         "fix the storage; then render it again. This render was not charged."
     )
-    _fail(job, message, "storage", "storage_full" if full else "storage_error")
+    fail(job, message, "storage", "storage_full" if full else "storage_error")
 
 
 def _remove_unreferenced(job: RenderJob) -> None:
@@ -123,41 +123,47 @@ def _download_failed(job: RenderJob, error: fetch.FetchFailed) -> None:
     attempts = job.store_attempts + 1
     if attempts >= settings.STORE_MAX_ATTEMPTS:
         message = f"The video could not be downloaded from the provider: {error}"
-        _fail(job, message, "storage", "download_failed")
+        fail(job, message, "storage", "download_failed")
         return
     delay = error.retry_after or min(60.0, 5.0 * 2**attempts)
     note(
         job.pk, "storage", f"Could not download the video yet ({error}); next try in {delay:.0f} s."
     )
-    _send("store_job", job.pk, delay=delay)
+    send("store_job", job.pk, delay=delay)
 
 
-def _link_expired(job: RenderJob, error: fetch.FetchGone) -> None:
-    """Ask the provider once for a fresh link to a finished video whose link has expired."""
+def renew_link(job: RenderJob, why: str) -> None:
+    """Ask the provider once for a fresh link to a finished video whose link has expired
+    (`why` says how we know), and copy from it; fail the job when there is none."""
+    current = RenderJob.objects.filter(pk=job.pk, status=S.STORING).first()
+    if current is None:
+        return  # finished or canceled meanwhile
+    job = current
     expired = "The provider's link to the video expired before we could copy it"
     if job.events.filter(kind=JobEvent.Kind.NOTE, data__fresh_link=True).exists():
         message = f"{expired}, and so did the fresh link it gave. Render it again."
-        _fail(job, message, "storage", "expired")
+        fail(job, message, "storage", "expired")
         return
     try:
         state = get_provider(job.provider).fetch(job.provider_task_id)
     except Throttled as throttled:
-        _send("store_job", job.pk, delay=throttled.retry_after)
+        send("store_job", job.pk, delay=throttled.retry_after)
         return
     except base.ProviderError as problem:
         if problem.retryable:
-            _download_failed(job, fetch.FetchFailed(f"{error} {problem.message}"))
+            _download_failed(job, fetch.FetchFailed(f"{why} {problem.message}"))
         else:
             message = f"{expired}, and asking for a fresh link failed: {problem.message}"
-            _fail(job, message, "storage", "expired")
+            fail(job, message, "storage", "expired")
         return
-    fresh = state.video_url if state.status == base.TaskStatus.SUCCEEDED else ""
+    alive = state.status == base.TaskStatus.SUCCEEDED and not state.link_expired()
+    fresh = state.video_url if alive else ""
     if not fresh or fresh == job.result_url:
         message = f"{expired}, and the provider has no fresh link to it. Render it again."
-        _fail(job, message, "storage", "expired")
+        fail(job, message, "storage", "expired")
     elif RenderJob.objects.filter(pk=job.pk, status=S.STORING).update(result_url=fresh):
-        note(job.pk, "storage", f"{error} Copying from a fresh link.", fresh_link=True)
-        _send("store_job", job.pk)
+        note(job.pk, "storage", f"{why} Copying from a fresh link.", fresh_link=True)
+        send("store_job", job.pk)
 
 
 def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) -> None:
@@ -195,5 +201,5 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
     if not done:
         # Another worker finished first or the job was canceled meanwhile: keep nothing.
         for file in (job.video, job.poster, job.captions):
-            if file:
+            if file.name:
                 file.storage.delete(file.name)

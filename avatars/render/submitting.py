@@ -13,12 +13,10 @@ from django.utils import timezone
 from avatars import catalog, routing
 from avatars.catalog import PROVIDER_LABELS
 from avatars.media_urls import media_url
-from avatars.models import (
-    RenderJob,
-)
+from avatars.models import RenderJob
 from avatars.providers import base, get_provider
 from avatars.providers.ratelimit import Throttled
-from avatars.render.states import S, _duration, _fail, _schedule, transition
+from avatars.render.states import S, duration_text, fail, schedule, transition
 
 log = logging.getLogger("avatars.render")
 
@@ -55,21 +53,27 @@ def submit(job_id: int) -> None:
         provider_task_id=task_id,
         submitted_at=timezone.now(),
     ):
-        _schedule(job.pk, "poll_job", settings.POLL_FIRST_SECONDS)
+        schedule(job.pk, "poll_job", settings.POLL_FIRST_SECONDS)
 
 
 def _wait_for_a_slot(job: RenderJob, throttled: Throttled) -> None:
     """Nothing was sent, so this try counts neither as an attempt nor as a failure."""
     delay = throttled.retry_after or 1.0
-    if transition(
-        job.pk,
-        S.QUEUED,
-        allowed_from=[S.SUBMITTING],
-        actor=get_provider(job.provider).label,
-        message=f"{throttled.message} Next try in {_duration(delay)}.",
+    _requeue(
+        job,
+        get_provider(job.provider).label,
+        f"{throttled.message} Next try in {duration_text(delay)}.",
+        delay,
         submit_attempts=F("submit_attempts") - 1,
+    )
+
+
+def _requeue(job: RenderJob, actor: str, message: str, delay: float, **fields: Any) -> None:
+    """Put the job being submitted back in the queue, to be sent again after `delay`."""
+    if transition(
+        job.pk, S.QUEUED, allowed_from=[S.SUBMITTING], actor=actor, message=message, **fields
     ):
-        _schedule(job.pk, "submit_job", delay)
+        schedule(job.pk, "submit_job", delay)
 
 
 def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
@@ -83,32 +87,26 @@ def _submit_failed(job: RenderJob, error: base.ProviderError) -> None:
             S.SUBMITTED,
             allowed_from=[S.SUBMITTING],
             actor=label,
-            message=f"{error.message} Waiting up to {_duration(grace)} for the provider to report "
-            "the render before sending it again.",
+            message=f"{error.message} Waiting up to {duration_text(grace)} for the provider to "
+            "report the render before sending it again.",
             submitted_at=timezone.now(),
             data=detail,
         ):
-            _schedule(job.pk, "poll_job", grace)
+            schedule(job.pk, "poll_job", grace)
         return
     attempts = job.submit_attempts
     if error.retryable and attempts < settings.SUBMIT_MAX_ATTEMPTS:
         delay = retry_delay(error, attempts)
-        if transition(
-            job.pk,
-            S.QUEUED,
-            allowed_from=[S.SUBMITTING],
-            actor=label,
-            message=f"{error.message} Next try in {_duration(delay)}.",
-            data=detail,
-        ):
-            _schedule(job.pk, "submit_job", delay)
+        _requeue(
+            job, label, f"{error.message} Next try in {duration_text(delay)}.", delay, data=detail
+        )
         return
     if error.retryable:
         plural = "s" if attempts != 1 else ""
         error = type(error)(f"{error.message} We gave up after {attempts} attempt{plural}.")
     following = routing.next_provider(job, error)
     if following is None:
-        _fail(job, error, label)
+        fail(job, error, label)
     else:
         _fall_back(job, following, error, label, detail)
 
@@ -117,22 +115,23 @@ def _fall_back(
     job: RenderJob, following: str, error: base.ProviderError, label: str, detail: dict[str, Any]
 ) -> None:
     """Send the job to the next provider of its team; the hold placed on request stays."""
-    if transition(
-        job.pk,
-        S.QUEUED,
-        allowed_from=[S.SUBMITTING],
-        actor=label,
-        message=f"{error.message} Moving the render to {PROVIDER_LABELS[following]}, next in the "
-        "team's list of providers; its credit hold stays as it is.",
+    _requeue(
+        job,
+        label,
+        f"{error.message} Moving the render to {PROVIDER_LABELS[following]}, next in the team's "
+        "list of providers; its credit hold stays as it is.",
+        0,
         data={**detail, "fallback_from": job.provider, "fallback_to": following},
         provider=following,
         submit_attempts=0,
-    ):
-        _schedule(job.pk, "submit_job", 0)
+    )
 
 
 def retry_delay(error: base.ProviderError, attempt: int) -> float:
-    if isinstance(error, base.RateLimited) and error.retry_after is not None:
+    """How long to wait before trying again after a retryable error: what the provider asked
+    for (a 429's or a 503's Retry-After) where it said, else a backoff that doubles with each
+    attempt, up to POLL_MAX_SECONDS."""
+    if error.retry_after is not None:
         return error.retry_after
     return min(settings.POLL_MAX_SECONDS, 2.0 * 2 ** max(0, attempt - 1))
 
@@ -148,11 +147,15 @@ def render_inputs(job: RenderJob) -> base.RenderInputs:
         "video_prompt": job.video_prompt,
         "seed": job.seed,
     }
-    if job.audio_clip_id:
-        inputs["audio_url"] = media_url(job.audio_clip.file, max_age=age, absolute=True)
-    else:
+    clip, voice, revision = job.audio_clip, job.voice, job.script_revision
+    if clip is not None:
+        inputs["audio_url"] = media_url(clip.file, max_age=age, absolute=True)
+    elif voice is not None and revision is not None:
         inputs["text"] = job.text
-        inputs["voice"] = job.voice.provider_voice
-        inputs["voice_language"] = catalog.LANGUAGES[job.script_revision.language].label
-        inputs["voice_prompt"] = job.voice.style_prompt
+        inputs["voice"] = voice.provider_voice
+        inputs["voice_language"] = catalog.LANGUAGES[revision.language].label
+        inputs["voice_prompt"] = voice.style_prompt
+    else:
+        # Requests are validated to have one or the other: this is a job edited by hand.
+        raise ValueError(f"Render #{job.pk} has neither an audio clip nor a script and voice.")
     return base.RenderInputs(**inputs)

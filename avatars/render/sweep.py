@@ -8,12 +8,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from avatars.models import (
-    JobStatus,
-    RenderJob,
-)
+from avatars.models import JobStatus, RenderJob
 from avatars.providers import base
-from avatars.render.states import WAITING_FOR_PROVIDER, S, _schedule, _send, transition
+from avatars.render.states import WAITING_FOR_PROVIDER, S, schedule, send, transition
 from avatars.render.storing import sweep_scratch
 
 
@@ -52,7 +49,7 @@ def redrive(job_id: int) -> None:
 
 def _redrive(job_id: int, status: JobStatus) -> None:
     if status == S.QUEUED:
-        _schedule(job_id, "submit_job", 0)
+        schedule(job_id, "submit_job", 0)
     elif status == S.SUBMITTING:
         # The worker died during the provider call: we cannot know whether it arrived.
         if transition(
@@ -65,9 +62,9 @@ def _redrive(job_id: int, status: JobStatus) -> None:
             submitted_at=timezone.now(),
             data={"code": base.NoAnswer.code},
         ):
-            _schedule(job_id, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS)
+            schedule(job_id, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS)
     elif status in WAITING_FOR_PROVIDER:
-        _schedule(job_id, "poll_job", 0)
+        schedule(job_id, "poll_job", 0)
     elif status == S.STORING:
         RenderJob.objects.filter(pk=job_id).update(status_changed_at=timezone.now())
-        _send("store_job", job_id)
+        send("store_job", job_id)

@@ -8,22 +8,20 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from avatars.models import (
-    JobEvent,
-    RenderJob,
-)
+from avatars.models import JobEvent, RenderJob
 from avatars.providers import base, get_provider
 from avatars.providers.ratelimit import Throttled
+from avatars.render import storing
 from avatars.render.states import (
     WAITING_FOR_PROVIDER,
     S,
-    _duration,
-    _event,
-    _fail,
-    _schedule,
-    _send,
-    _send_on_commit,
+    duration_text,
+    event,
+    fail,
     note,
+    schedule,
+    send,
+    send_on_commit,
     transition,
 )
 from avatars.render.submitting import retry_delay
@@ -44,38 +42,38 @@ def poll(job_id: int, reschedule: bool = True) -> None:
     except Throttled as throttled:
         delay = throttled.retry_after or 1.0
         if reschedule:
-            _schedule(job.pk, "poll_job", delay)
+            schedule(job.pk, "poll_job", delay)
         else:
-            _send("poll_job", job.pk, delay=delay, reschedule=False)
+            send("poll_job", job.pk, delay=delay, reschedule=False)
         return
     except base.ProviderError as error:
         if error.retryable and reschedule and not _past_deadline(job):
             note(job.pk, provider.label, f"Could not ask for the status: {error.message}")
-            _schedule(job.pk, "poll_job", retry_delay(error, job.poll_count + 1))
+            schedule(job.pk, "poll_job", retry_delay(error, job.poll_count + 1))
         elif not error.retryable or _past_deadline(job):
-            _fail(job, error, provider.label)
+            fail(job, error, provider.label)
         return
     apply_state(job, state, actor=provider.label)
     if reschedule and not state.status.is_final:
         if _past_deadline(job):
-            limit = _duration(settings.RENDER_DEADLINE_SECONDS)
-            if _fail(
+            limit = duration_text(settings.RENDER_DEADLINE_SECONDS)
+            if fail(
                 job,
                 f"The provider did not finish the render within {limit}.",
                 "poller",
                 code="deadline",
             ):
-                _cancel_at_provider(job)
+                cancel_at_provider(job)
             return
         delay = min(settings.POLL_MAX_SECONDS, settings.POLL_FIRST_SECONDS * 1.5**job.poll_count)
-        _schedule(job.pk, "poll_job", delay)
+        schedule(job.pk, "poll_job", delay)
 
 
 def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
     waited = (timezone.now() - (job.submitted_at or job.status_changed_at)).total_seconds()
     if waited < settings.SUBMIT_UNANSWERED_GRACE_SECONDS:
         if reschedule:
-            _schedule(job.pk, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS - waited)
+            schedule(job.pk, "poll_job", settings.SUBMIT_UNANSWERED_GRACE_SECONDS - waited)
         return
     if transition(
         job.pk,
@@ -85,7 +83,7 @@ def _unanswered_submit(job: RenderJob, reschedule: bool) -> None:
         message="The provider never reported the unanswered render; sending it again.",
         provider_task_id="",
     ):
-        _schedule(job.pk, "submit_job", 0)
+        schedule(job.pk, "submit_job", 0)
 
 
 def _past_deadline(job: RenderJob) -> bool:
@@ -117,7 +115,11 @@ def apply_state(job: RenderJob, state: base.TaskState, actor: str) -> None:
         ):
             for said in state.notes:
                 note(job.pk, actor, said)
-            _send("store_job", job.pk)
+            if state.link_expired():
+                # A dead link is not downloaded: ask for a fresh one, as for one found dead.
+                storing.renew_link(job, "The provider's link to the video has expired.")
+            else:
+                send("store_job", job.pk)
     elif state.status == base.TaskStatus.FAILED:
         message = state.error_message or "The provider could not render this video."
         transition(
@@ -150,7 +152,7 @@ def record_callback(
     }
     if state and state.delivery_id:
         data["delivery_id"] = state.delivery_id
-    _event(
+    event(
         job.pk,
         JobEvent.Kind.CALLBACK,
         f"{job.provider} callback",
@@ -172,10 +174,10 @@ def on_callback(job: RenderJob, state: base.TaskState) -> None:
     elif state.task_id != job.provider_task_id:
         note(job.pk, "callback", f"Ignored a callback about task {state.task_id}, not ours.")
         return
-    _send_on_commit("poll_job", job.pk, reschedule=False)
+    send_on_commit("poll_job", job.pk, reschedule=False)
 
 
-def _cancel_at_provider(job: RenderJob) -> None:
+def cancel_at_provider(job: RenderJob) -> None:
     if not job.provider_task_id:
         return
     try:

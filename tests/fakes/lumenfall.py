@@ -1,4 +1,11 @@
-"""A fake Lumenfall: the OpenAI-style videos API of shared/providers.md §2."""
+"""A fake Lumenfall: the OpenAI-style videos API of shared/providers.md §2.
+
+Besides the shared `Behaviour`, three switches of its own (reset with it):
+`plain_videos` answers finished videos in OpenAI's plain shape, without `output.url`, and
+serves them from `GET /v1/videos/{id}/content` to our key; `content_elsewhere` makes that
+route redirect to the file on another origin instead; `dead_on_arrival` is how many of the
+first result links are handed out with an `expires_at` already passed.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +46,9 @@ class FakeLumenfall(FakeProvider):
     def reset(self, **behaviour: Any) -> None:
         super().reset(**behaviour)
         self.idempotency = {}
+        self.plain_videos = False
+        self.content_elsewhere = False
+        self.dead_on_arrival = 0
 
     def answer(self, request: Request) -> Answer:
         method, path = request.method, request.path
@@ -49,6 +59,8 @@ class FakeLumenfall(FakeProvider):
                 self.calls["dry_run"] += 1
                 return 200, {"object": "video.estimate", "cost": 0.12, "cost_currency": "USD"}, {}
             return self._create(request.headers, request.body)
+        if method == "GET" and path.startswith("/v1/videos/") and path.endswith("/content"):
+            return self._content(path.removeprefix("/v1/videos/").removesuffix("/content"))
         if method == "GET" and path.startswith("/v1/videos/"):
             self.calls["get"] += 1
             if error := self.scripted_error("fetch"):
@@ -78,6 +90,18 @@ class FakeLumenfall(FakeProvider):
             self.idempotency[key] = task.id
         return 202, self.describe(task, link=""), {}
 
+    def _content(self, video_id: str) -> Answer:
+        """OpenAI's `GET /videos/{id}/content`: the finished video's bytes (or a redirect)."""
+        self.calls["content"] += 1
+        task = self.tasks.get(video_id)
+        if task is None or task.status != self.success_status:
+            return 404, _error("not_found_error", "VIDEO_NOT_FOUND", "No such video"), {}
+        if self.content_elsewhere:
+            # "localhost" is this server under another origin than the API's 127.0.0.1.
+            elsewhere = self.link(task).replace("//127.0.0.1:", "//localhost:")
+            return 302, b"", {"Location": elsewhere, "Content-Type": "text/plain"}
+        return 200, self.behaviour.result_bytes, {"Content-Type": "video/mp4"}
+
     def error(self, status: int) -> Answer:
         kind, code, message = ERRORS.get(status, ("api_error", "ERROR", "error"))
         return status, _error(kind, code, message), {}
@@ -95,11 +119,13 @@ class FakeLumenfall(FakeProvider):
         }
         if task.status == self.success_status:
             url = self.link(task) if link is None else link
+            dead = link is None and task.links_issued <= self.dead_on_arrival
             video |= {
-                "output": {"url": url},
-                "expires_at": int(time.time()) + 3600,
+                "expires_at": int(time.time()) + (-60 if dead else 3600),
                 "metadata": {"cost": round(seconds * PRICE_PER_SECOND, 4), "cost_currency": "USD"},
             }
+            if not self.plain_videos:
+                video["output"] = {"url": url}
         if task.status == self.failed_status:
             video["error"] = {"message": task.error, "code": "GENERATION_FAILED"}
         return video
