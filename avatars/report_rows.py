@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -21,20 +22,52 @@ from avatars.reports import Month
 CHUNK = 2000
 
 SUMMARY_HEADER = ["month", "team", "user", "provider", "kind", "entries", "amount"]
-LEDGER_HEADER = ["time", "team", "kind", "amount", "provider", "job", "user", "requester", "reason"]
-HOLDS_HEADER = ["held_at", "age_hours", "team", "job", "job_status", "provider", "user", "amount"]
-RECONCILIATION_HEADER = [
-    "job",
-    "created_at",
-    "team",
-    "provider",
-    "status",
-    "estimated_cost",
-    "reported_cost",
-    "difference",
-    "percent",
-]
-AUDIT_HEADER = ["time", "team", "action", "actor", "job", "amount", "detail"]
+# Each listing's CSV columns: header → the field it shows.
+LEDGER = {
+    "time": "created_at",
+    "team": "team__slug",
+    "kind": "kind",
+    "amount": "amount",
+    "provider": "provider",
+    "job": "job_id",
+    "user": "user__username",
+    "requester": "requester",
+    "reason": "reason",
+}
+# age_hours is worked out from held_at.
+HOLDS = {
+    "held_at": "created_at",
+    "team": "team__slug",
+    "job": "job_id",
+    "job_status": "job__status",
+    "provider": "provider",
+    "user": "user__username",
+    "amount": "amount",
+}
+# percent is worked out from the last three.
+RECONCILIATION = {
+    "job": "pk",
+    "created_at": "created_at",
+    "team": "team__slug",
+    "provider": "provider",
+    "status": "status",
+    "estimated_cost": "estimated_cost",
+    "reported_cost": "cost",
+    "difference": "difference",
+}
+AUDIT = {
+    "time": "created_at",
+    "team": "team__slug",
+    "action": "action",
+    "actor": "actor__username",
+    "job": "job_id",
+    "amount": "amount",
+    "detail": "detail",
+}
+LEDGER_HEADER = list(LEDGER)
+HOLDS_HEADER = ["held_at", "age_hours", *list(HOLDS)[1:]]
+RECONCILIATION_HEADER = [*RECONCILIATION, "percent"]
+AUDIT_HEADER = list(AUDIT)
 
 
 def timestamp(value: datetime.datetime | None) -> str:
@@ -43,6 +76,18 @@ def timestamp(value: datetime.datetime | None) -> str:
 
 def amount(value: Decimal | None) -> str:
     return "" if value is None else str(reports.money(value))
+
+
+def cell(value: object) -> str:
+    """A value as its CSV cell: times in the site's zone, money at the ledger's precision,
+    text that no spreadsheet runs as a formula, nothing as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timestamp(value)
+    if isinstance(value, Decimal):
+        return amount(value)
+    return plain_text(value)
 
 
 def summary_rows(month: Month, team: Team | None = None) -> Iterator[list[str]]:
@@ -83,95 +128,35 @@ def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> It
 
 def ledger_rows(entries: reports.LedgerRows) -> Iterator[list[str]]:
     """Rows of reports.ledger() (which annotates `requester`)."""
-    yield LEDGER_HEADER
-    columns = entries.values_list(
-        "created_at",
-        "team__slug",
-        "kind",
-        "amount",
-        "provider",
-        "job_id",
-        "user__username",
-        "requester",
-        "reason",
-    )
-    for when, team, kind, value, provider, job, user, requester, reason in columns.iterator(
-        chunk_size=CHUNK
-    ):
-        yield [
-            timestamp(when),
-            team,
-            kind,
-            amount(value),
-            provider,
-            str(job or ""),
-            plain_text(user),
-            plain_text(requester),
-            plain_text(reason),
-        ]
+    return _table(LEDGER, entries)
 
 
 def hold_rows(holds: QuerySet[CreditEntry]) -> Iterator[list[str]]:
     yield HOLDS_HEADER
     now = timezone.now()
-    columns = holds.values_list(
-        "created_at", "team__slug", "job_id", "job__status", "provider", "user__username", "amount"
-    )
-    for when, team, job, status, provider, user, value in columns.iterator(chunk_size=CHUNK):
+    for when, *rest in _values(HOLDS, holds):
         age = round((now - when).total_seconds() / 3600, 1)
-        yield [
-            timestamp(when),
-            str(age),
-            team,
-            str(job or ""),
-            status or "",
-            provider,
-            plain_text(user),
-            amount(value),
-        ]
+        yield [timestamp(when), str(age), *map(cell, rest)]
 
 
 def reconciliation_rows(jobs: reports.ReconciliationRows) -> Iterator[list[str]]:
-    """Rows of reports.reconciliation() (which annotates `difference`)."""
+    """Rows of reports.reconciliation() (which annotates `difference`), and the percent."""
     yield RECONCILIATION_HEADER
-    columns = jobs.values_list(
-        "pk",
-        "created_at",
-        "team__slug",
-        "provider",
-        "status",
-        "estimated_cost",
-        "cost",
-        "difference",
-    )
-    for pk, when, team, provider, status, estimate, cost, difference in columns.iterator(
-        chunk_size=CHUNK
-    ):
-        yield [
-            str(pk),
-            timestamp(when),
-            team,
-            provider,
-            status,
-            amount(estimate),
-            amount(cost),
-            amount(difference),
-            reports.percent(difference, estimate),
-        ]
+    for values in _values(RECONCILIATION, jobs):
+        *_, estimate, _cost, difference = values
+        yield [*map(cell, values), reports.percent(difference, estimate)]
 
 
 def audit_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
-    yield AUDIT_HEADER
-    columns = entries.values_list(
-        "created_at", "team__slug", "action", "actor__username", "job_id", "amount", "detail"
-    )
-    for when, team, action, actor, job, value, detail in columns.iterator(chunk_size=CHUNK):
-        yield [
-            timestamp(when),
-            team,
-            action,
-            plain_text(actor),
-            str(job or ""),
-            amount(value),
-            plain_text(detail),
-        ]
+    return _table(AUDIT, entries)
+
+
+def _values(columns: dict[str, str], queryset: QuerySet) -> Iterator[tuple[Any, ...]]:
+    """The queryset's values of `columns`, read a chunk at a time."""
+    return queryset.values_list(*columns.values()).iterator(chunk_size=CHUNK)
+
+
+def _table(columns: dict[str, str], queryset: QuerySet) -> Iterator[list[str]]:
+    yield list(columns)
+    for values in _values(columns, queryset):
+        yield [cell(value) for value in values]

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from avatars.models import AuditEntry, CreditEntry
 from avatars.reports import Month
+from tests.helpers.queries import page_queries
 
 LEDGER = "/admin/avatars/creditentry/"
 AUDIT = "/admin/avatars/auditentry/"
@@ -70,13 +70,6 @@ def add_rows(acme, globex, alice, root, asset_factory):
         )
 
     return add
-
-
-def page_queries(client, path: str) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200, path
-    return [query["sql"] for query in captured.captured_queries]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -21,16 +21,9 @@ def _signed(entry: Any) -> None:
 
 
 ledger = listing_view(
-    Listing(
-        title="Ledger",
-        template="credits/ledger.html",
-        filters=LedgerFilters,
-        rows=reports.ledger,
-        csv_rows=report_rows.ledger_rows,
-        csv_prefix="ledger",
-        page_rows=lambda entries: entries.select_related("team", "user"),
-        each=_signed,
-    )
+    Listing("ledger", "Ledger", LedgerFilters, reports.ledger, report_rows.ledger_rows),
+    reads=lambda entries: entries.select_related("team", "user"),
+    each=_signed,
 )
 
 
@@ -45,18 +38,12 @@ def _hold_state(hold: Any) -> None:
 
 
 holds = listing_view(
-    Listing(
-        title="Open holds",
-        template="credits/holds.html",
-        filters=TeamFilter,
-        rows=reports.open_holds,
-        csv_rows=report_rows.hold_rows,
-        csv_prefix="open-holds",
-        page_rows=_with_job_status,
-        each=_hold_state,
-        context=lambda chosen: {"held": reports.held(chosen.get("team"))},
-        undated=lambda: f"{timezone.localdate():%Y-%m-%d}",
-    )
+    Listing("open-holds", "Open holds", TeamFilter, reports.open_holds, report_rows.hold_rows),
+    reads=_with_job_status,
+    each=_hold_state,
+    context=lambda chosen: {"held": reports.held(chosen.get("team"))},
+    # Holds are listed whenever they were taken: the file is named by the day it was made.
+    undated=lambda: f"{timezone.localdate():%Y-%m-%d}",
 )
 
 
@@ -64,31 +51,25 @@ def _percent(job: Any) -> None:
     job.percent = reports.percent(job.difference, job.estimated_cost)
 
 
+def _reconciliation_context(chosen: dict[str, Any]) -> dict[str, Any]:
+    # What Crun last said, never a call to Crun: Provider health reads it (crun_balance).
+    return {"tolerance": reports.TOLERANCE_PERCENT, "balance": crun_balance.last_read()}
+
+
 reconciliation = listing_view(
     Listing(
-        title="Reconciliation",
-        template="credits/reconciliation.html",
-        filters=Filters,
-        rows=reports.reconciliation,
-        csv_rows=report_rows.reconciliation_rows,
-        csv_prefix="reconciliation",
-        page_rows=lambda jobs: jobs.select_related("team"),
-        each=_percent,
-        context=lambda chosen: {
-            "tolerance": reports.TOLERANCE_PERCENT,
-            "balance": crun_balance.last_read(),
-        },
-    )
+        "reconciliation",
+        "Reconciliation",
+        Filters,
+        reports.reconciliation,
+        report_rows.reconciliation_rows,
+    ),
+    reads=lambda jobs: jobs.select_related("team"),
+    each=_percent,
+    context=_reconciliation_context,
 )
 
 audit = listing_view(
-    Listing(
-        title="Audit log",
-        template="credits/audit.html",
-        filters=AuditFilters,
-        rows=reports.audit_log,
-        csv_rows=report_rows.audit_rows,
-        csv_prefix="audit",
-        page_rows=lambda entries: entries.select_related("team", "actor"),
-    )
+    Listing("audit", "Audit log", AuditFilters, reports.audit_log, report_rows.audit_rows),
+    reads=lambda entries: entries.select_related("team", "actor"),
 )

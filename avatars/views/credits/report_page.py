@@ -72,34 +72,42 @@ def _all() -> str:
 
 @dataclass(frozen=True)
 class Listing:
+    """A report listed a page at a time: `name` names its template (credits/<name>.html) and
+    its CSV file; `rows` takes the chosen filters as keywords and returns every match."""
+
+    name: str
     title: str
-    template: str
     filters: type[TeamFilter]
-    rows: Callable[..., QuerySet]  # the chosen filters as keywords → every matching row
+    rows: Callable[..., QuerySet]
     csv_rows: Callable[[QuerySet], Iterator[list[str]]]
-    csv_prefix: str
-    # What the page reads beyond the CSV's columns (select_related, annotations).
-    page_rows: Callable[[QuerySet], QuerySet] = _as_they_are
-    each: Callable[[Any], None] | None = None  # sets what the template shows of a row
-    context: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # from the filters
-    undated: Callable[[], str] = _all  # the file name's period when no month is chosen
 
 
-def listing_view(listing: Listing) -> View:
+def listing_view(
+    listing: Listing,
+    *,
+    reads: Callable[[QuerySet], QuerySet] = _as_they_are,
+    each: Callable[[Any], None] | None = None,
+    context: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    undated: Callable[[], str] = _all,
+) -> View:
+    """The listing's view. The page `reads` more than the CSV (select_related, annotations),
+    sets what its template shows of `each` row and adds the `context` of the chosen filters;
+    the CSV file is named by the month chosen, else by `undated()`."""
+
     @auditors_only
     def view(request: HttpRequest) -> HttpResponseBase:
         form, chosen = read_filters(request, listing.filters)
         rows = listing.rows(**chosen)
         if request.GET.get("format") == "csv":
             month, team = chosen.get("month"), chosen.get("team")
-            filename = csv_filename(listing.csv_prefix, month, team, listing.undated())
+            filename = csv_filename(listing.name, month, team, undated())
             return csv_download(filename, listing.csv_rows(rows))
-        page = linked_page(listing.page_rows(rows), request.GET, PER_PAGE)
-        if listing.each:
+        page = linked_page(reads(rows), request.GET, PER_PAGE)
+        if each is not None:
             for row in page.rows:
-                listing.each(row)
-        extra = listing.context(chosen) if listing.context else {}
-        context = {"form": form, "page": page, "per_page": PER_PAGE, **extra}
-        return render_page(request, listing.template, listing.title, context)
+                each(row)
+        extra = context(chosen) if context else {}
+        page_context = {"form": form, "page": page, "per_page": PER_PAGE, **extra}
+        return render_page(request, f"credits/{listing.name}.html", listing.title, page_context)
 
     return view
