@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from avatars import reports
 from avatars.csv_export import plain_text
-from avatars.models import AuditEntry, CreditEntry, Team
+from avatars.models import AuditEntry, CreditEntry, RenderJob, Team
 from avatars.reports import Month
 
 CHUNK = 2000
@@ -126,7 +126,7 @@ def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> It
         ]
 
 
-def ledger_rows(entries: reports.LedgerRows) -> Iterator[list[str]]:
+def ledger_rows(entries: QuerySet[CreditEntry]) -> Iterator[list[str]]:
     """Rows of reports.ledger() (which annotates `requester`)."""
     return _table(LEDGER, entries)
 
@@ -139,7 +139,7 @@ def hold_rows(holds: QuerySet[CreditEntry]) -> Iterator[list[str]]:
         yield [timestamp(when), str(age), *map(cell, rest)]
 
 
-def reconciliation_rows(jobs: reports.ReconciliationRows) -> Iterator[list[str]]:
+def reconciliation_rows(jobs: QuerySet[RenderJob]) -> Iterator[list[str]]:
     """Rows of reports.reconciliation() (which annotates `difference`), and the percent."""
     yield RECONCILIATION_HEADER
     for values in _values(RECONCILIATION, jobs):

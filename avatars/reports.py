@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -38,22 +38,6 @@ MONEY = DecimalField(max_digits=14, decimal_places=4)
 # Who a ledger row is spent for: the render's requester, or (for an entry about no render)
 # whoever entered it, so that an admin's refund of Alice's render counts against Alice.
 REQUESTER = Coalesce("job__requested_by__username", "user__username")
-
-
-class Requester(TypedDict):
-    requester: str | None
-
-
-class Difference(TypedDict):
-    difference: Decimal
-
-
-if TYPE_CHECKING:
-    # What the listings' annotations add, so their CSV rows may name them (a test-only package).
-    from django_stubs_ext import WithAnnotations
-
-    LedgerRows = QuerySet[WithAnnotations[CreditEntry, Requester]]
-    ReconciliationRows = QuerySet[WithAnnotations[RenderJob, Difference]]
 
 
 # --- periods ----------------------------------------------------------------------------------
@@ -265,7 +249,7 @@ def ledger(
     kind: str = "",
     provider: str = "",
     user: str = "",
-) -> LedgerRows:
+) -> QuerySet[CreditEntry]:
     """Ledger rows, newest first, each with `requester` (see REQUESTER)."""
     entries = _in_month(_in_team(CreditEntry.objects.all(), team), month)
     if kind:
@@ -278,7 +262,7 @@ def ledger(
     return entries.order_by("-created_at", "-pk")
 
 
-def reconciliation(*, team: Team | None = None, month: Month | None = None) -> ReconciliationRows:
+def reconciliation(*, team: Team | None = None, month: Month | None = None) -> QuerySet[RenderJob]:
     """Renders whose provider-reported cost differs from their estimate by over 10 %."""
     difference = ExpressionWrapper(F("cost") - F("estimated_cost"), output_field=MONEY)
     # SQLite keeps decimals as floats, where 1.10 - 1.00 > 0.10; comparing whole
