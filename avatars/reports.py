@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import (
     Count,
@@ -19,6 +19,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -31,6 +32,8 @@ from avatars.credits import CENT, SPENT_KINDS, ZERO, month_start
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 
 K = CreditEntry.Kind
+M = TypeVar("M", bound=Model)
+NEWEST_FIRST = ("-created_at", "-pk")  # the listings' order, which their indexes serve
 # What a reported cost may differ from the estimate before reconciliation lists the job.
 TOLERANCE_PERCENT = 10
 MONEY = DecimalField(max_digits=14, decimal_places=4)
@@ -100,6 +103,14 @@ def _in_month(queryset: QuerySet, month: Month | None, path: str = "created_at")
     if month is None:
         return queryset
     return queryset.filter(**{f"{path}__gte": month.start, f"{path}__lt": month.end})
+
+
+def _matching(
+    queryset: QuerySet[M], team: Team | None, month: Month | None, **equal: str
+) -> QuerySet[M]:
+    """The rows of the team and month whose fields equal each value given (not "")."""
+    chosen = {field: value for field, value in equal.items() if value}
+    return _in_month(_in_team(queryset, team), month).filter(**chosen)
 
 
 def _spent(month: Month, team: Team | None) -> QuerySet[CreditEntry]:
@@ -251,15 +262,11 @@ def ledger(
     user: str = "",
 ) -> QuerySet[CreditEntry]:
     """Ledger rows, newest first, each with `requester` (see REQUESTER)."""
-    entries = _in_month(_in_team(CreditEntry.objects.all(), team), month)
-    if kind:
-        entries = entries.filter(kind=kind)
-    if provider:
-        entries = entries.filter(provider=provider)
+    entries = _matching(CreditEntry.objects.all(), team, month, kind=kind, provider=provider)
     entries = entries.annotate(requester=REQUESTER)
     if user:
         entries = entries.filter(requester=user)
-    return entries.order_by("-created_at", "-pk")
+    return entries.order_by(*NEWEST_FIRST)
 
 
 def reconciliation(*, team: Team | None = None, month: Month | None = None) -> QuerySet[RenderJob]:
@@ -275,19 +282,15 @@ def reconciliation(*, team: Team | None = None, month: Month | None = None) -> Q
         .annotate(difference=difference)
         .alias(gap=gap, allowed=allowed)
         .filter(gap__gt=F("allowed"))
-        .order_by("-created_at", "-pk")
+        .order_by(*NEWEST_FIRST)
     )
 
 
 def audit_log(
     *, team: Team | None = None, month: Month | None = None, action: str = "", actor: str = ""
 ) -> QuerySet[AuditEntry]:
-    entries = _in_month(_in_team(AuditEntry.objects.all(), team), month)
-    if action:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor__username=actor)
-    return entries.order_by("-created_at", "-pk")
+    chosen = {"action": action, "actor__username": actor}
+    return _matching(AuditEntry.objects.all(), team, month, **chosen).order_by(*NEWEST_FIRST)
 
 
 # --- the monthly summary ----------------------------------------------------------------------
