@@ -3,7 +3,7 @@ then sent on to a paid provider as is."""
 
 import dataclasses
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from avatars import render, routing
 from avatars.models import JobStatus, RenderJob
@@ -24,7 +24,7 @@ def can_send_on(job: RenderJob) -> bool:
     return job.is_draft and job.status == JobStatus.SUCCEEDED
 
 
-def send_on(draft: RenderJob, user: AbstractBaseUser | None, provider: str = "") -> RenderJob:
+def send_on(draft: RenderJob, user: User | None, provider: str = "") -> RenderJob:
     """Request the paid render of exactly what the draft showed: same revision, same inputs.
 
     `provider` empty means the team's preferred one. Raises RenderRequestError like any request

@@ -1,18 +1,17 @@
 """The credit reports: sums over the ledger, computed in the database.
 
-The audit pages, their CSV exports and `manage.py credits_report` all read through these
-functions, so a figure means the same everywhere. Nothing here iterates ledger rows in Python:
-a report is a handful of aggregate queries, a listing is a lazy queryset, and a CSV is a
-generator over `.iterator()` so a year of rows never sits in memory.
+The audit pages, their CSV exports (avatars/report_rows.py) and `manage.py credits_report`
+all read through these functions, so a figure means the same everywhere. Nothing here
+iterates ledger rows in Python: a report is a handful of aggregate queries and a listing is
+a lazy queryset.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import (
     Count,
@@ -20,6 +19,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -32,7 +32,8 @@ from avatars.credits import CENT, SPENT_KINDS, ZERO, month_start
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 
 K = CreditEntry.Kind
-CHUNK = 2000
+M = TypeVar("M", bound=Model)
+NEWEST_FIRST = ("-created_at", "-pk")  # the listings' order, which their indexes serve
 # What a reported cost may differ from the estimate before reconciliation lists the job.
 TOLERANCE_PERCENT = 10
 MONEY = DecimalField(max_digits=14, decimal_places=4)
@@ -89,6 +90,11 @@ def money(value: Decimal | None) -> Decimal:
     return (value or ZERO).quantize(CENT)
 
 
+def signed(amount: Decimal) -> str:
+    """A ledger amount as the ledger lists show it: +1,234.5000, -0.2000."""
+    return f"{amount:+,.4f}"
+
+
 def _in_team(queryset: QuerySet, team: Team | None, path: str = "team") -> QuerySet:
     return queryset.filter(**{path: team}) if team else queryset
 
@@ -97,6 +103,14 @@ def _in_month(queryset: QuerySet, month: Month | None, path: str = "created_at")
     if month is None:
         return queryset
     return queryset.filter(**{f"{path}__gte": month.start, f"{path}__lt": month.end})
+
+
+def _matching(
+    queryset: QuerySet[M], team: Team | None, month: Month | None, **equal: str
+) -> QuerySet[M]:
+    """The rows of the team and month whose fields equal each value given (not "")."""
+    chosen = {field: value for field, value in equal.items() if value}
+    return _in_month(_in_team(queryset, team), month).filter(**chosen)
 
 
 def _spent(month: Month, team: Team | None) -> QuerySet[CreditEntry]:
@@ -248,15 +262,11 @@ def ledger(
     user: str = "",
 ) -> QuerySet[CreditEntry]:
     """Ledger rows, newest first, each with `requester` (see REQUESTER)."""
-    entries = _in_month(_in_team(CreditEntry.objects.all(), team), month)
-    if kind:
-        entries = entries.filter(kind=kind)
-    if provider:
-        entries = entries.filter(provider=provider)
+    entries = _matching(CreditEntry.objects.all(), team, month, kind=kind, provider=provider)
     entries = entries.annotate(requester=REQUESTER)
     if user:
         entries = entries.filter(requester=user)
-    return entries.order_by("-created_at", "-pk")
+    return entries.order_by(*NEWEST_FIRST)
 
 
 def reconciliation(*, team: Team | None = None, month: Month | None = None) -> QuerySet[RenderJob]:
@@ -272,39 +282,18 @@ def reconciliation(*, team: Team | None = None, month: Month | None = None) -> Q
         .annotate(difference=difference)
         .alias(gap=gap, allowed=allowed)
         .filter(gap__gt=F("allowed"))
-        .order_by("-created_at", "-pk")
+        .order_by(*NEWEST_FIRST)
     )
 
 
 def audit_log(
     *, team: Team | None = None, month: Month | None = None, action: str = "", actor: str = ""
 ) -> QuerySet[AuditEntry]:
-    entries = _in_month(_in_team(AuditEntry.objects.all(), team), month)
-    if action:
-        entries = entries.filter(action=action)
-    if actor:
-        entries = entries.filter(actor__username=actor)
-    return entries.order_by("-created_at", "-pk")
+    chosen = {"action": action, "actor__username": actor}
+    return _matching(AuditEntry.objects.all(), team, month, **chosen).order_by(*NEWEST_FIRST)
 
 
-# --- CSV rows ---------------------------------------------------------------------------------
-
-
-def text(value: object) -> str:
-    """A free-text cell that a spreadsheet will not run as a formula."""
-    value = "" if value is None else str(value)
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def timestamp(value: datetime.datetime | None) -> str:
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-
-
-def amount(value: Decimal | None) -> str:
-    return "" if value is None else str(money(value))
-
-
-SUMMARY_HEADER = ["month", "team", "user", "provider", "kind", "entries", "amount"]
+# --- the monthly summary ----------------------------------------------------------------------
 
 
 def summary(month: Month, team: Team | None = None) -> QuerySet:
@@ -318,25 +307,14 @@ def summary(month: Month, team: Team | None = None) -> QuerySet:
     )
 
 
-def summary_rows(month: Month, team: Team | None = None) -> Iterator[list[str]]:
-    """The ledger summary of `credits_report` and the overview's CSV, header first.
+def summary_totals(month: Month, team: Team | None = None) -> list[tuple[str, int, Decimal]]:
+    """The summary's total lines as (name, entries, amount).
 
-    Detail lines, then TOTAL lines: one per kind over the month, then `net_spend`
-    (charges + refunds + adjustments), `rerender_charges`, `open_holds` (all holds not yet
-    released, whenever taken), `failed_render_cost` (the cost providers reported for renders
-    that failed this month; entries = failed renders) and `failed_render_estimates`.
+    One per kind over the month, then `net_spend` (charges + refunds + adjustments),
+    `rerender_charges`, `open_holds` (all holds not yet released, whenever taken),
+    `failed_render_cost` (the cost providers reported for renders that failed this month;
+    entries = failed renders) and `failed_render_estimates`.
     """
-    yield SUMMARY_HEADER
-    for row in summary(month, team).iterator(chunk_size=CHUNK):
-        yield [
-            month.label,
-            row["team_slug"],
-            text(row["who"]),
-            row["provider"],
-            row["kind"],
-            str(row["entries"]),
-            amount(row["amount"]),
-        ]
     by_kind = {
         row["kind"]: row
         for row in _in_month(_in_team(CreditEntry.objects.all(), team), month)
@@ -351,146 +329,18 @@ def summary_rows(month: Month, team: Team | None = None) -> Iterator[list[str]]:
         (kind, by_kind.get(kind, {}).get("entries", 0), money(by_kind.get(kind, {}).get("amount")))
         for kind in K.values
     ]
-    lines += [
+    return [
+        *lines,
         ("net_spend", figures.charges + figures.refunds + figures.adjustments, figures.net),
         ("rerender_charges", figures.rerender_count, figures.rerenders),
         ("open_holds", holds.count, holds.amount),
         ("failed_render_cost", failures.count, failures.lost),
         ("failed_render_estimates", failures.count, failures.estimated),
     ]
-    scope = team.slug if team else "TOTAL"
-    for name, count, total in lines:
-        yield [month.label, scope, "", "", name, str(count), amount(total)]
 
 
-def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> Iterator[list[str]]:
-    yield [dimension, "label", "entries", "amount"]
-    if dimension == "month":
-        rows: Iterable[dict] = spend_by_month(month, team)
-    else:
-        rows = spend_by(dimension, month, team).iterator(chunk_size=CHUNK)
-    for row in rows:
-        key = "" if row["key"] is None else row["key"]
-        yield [text(key), text(row["label"]), str(row["entries"]), amount(row["amount"])]
-
-
-LEDGER_HEADER = ["time", "team", "kind", "amount", "provider", "job", "user", "requester", "reason"]
-
-
-def ledger_rows(entries: QuerySet[CreditEntry]) -> Iterator[list[str]]:
-    yield LEDGER_HEADER
-    columns = entries.values_list(
-        "created_at",
-        "team__slug",
-        "kind",
-        "amount",
-        "provider",
-        "job_id",
-        "user__username",
-        "requester",
-        "reason",
-    )
-    for when, team, kind, value, provider, job, user, requester, reason in columns.iterator(
-        chunk_size=CHUNK
-    ):
-        yield [
-            timestamp(when),
-            team,
-            kind,
-            amount(value),
-            provider,
-            str(job or ""),
-            text(user),
-            text(requester),
-            text(reason),
-        ]
-
-
-HOLDS_HEADER = ["held_at", "age_hours", "team", "job", "job_status", "provider", "user", "amount"]
-
-
-def hold_rows(holds: QuerySet[CreditEntry]) -> Iterator[list[str]]:
-    yield HOLDS_HEADER
-    now = timezone.now()
-    columns = holds.values_list(
-        "created_at", "team__slug", "job_id", "job__status", "provider", "user__username", "amount"
-    )
-    for when, team, job, status, provider, user, value in columns.iterator(chunk_size=CHUNK):
-        age = round((now - when).total_seconds() / 3600, 1)
-        yield [
-            timestamp(when),
-            str(age),
-            team,
-            str(job or ""),
-            status or "",
-            provider,
-            text(user),
-            amount(value),
-        ]
-
-
-RECONCILIATION_HEADER = [
-    "job",
-    "created_at",
-    "team",
-    "provider",
-    "status",
-    "estimated_cost",
-    "reported_cost",
-    "difference",
-    "percent",
-]
-
-
-def percent(difference: Decimal, estimate: Decimal) -> str:
+def percent(difference: Decimal, estimate: Decimal | None) -> str:
+    """How far a reported cost is from its estimate, in percent to one decimal."""
     if not estimate:
         return ""
     return str((difference * 100 / estimate).quantize(Decimal("0.1")))
-
-
-def reconciliation_rows(jobs: QuerySet[RenderJob]) -> Iterator[list[str]]:
-    yield RECONCILIATION_HEADER
-    columns = jobs.values_list(
-        "pk",
-        "created_at",
-        "team__slug",
-        "provider",
-        "status",
-        "estimated_cost",
-        "cost",
-        "difference",
-    )
-    for pk, when, team, provider, status, estimate, cost, difference in columns.iterator(
-        chunk_size=CHUNK
-    ):
-        yield [
-            str(pk),
-            timestamp(when),
-            team,
-            provider,
-            status,
-            amount(estimate),
-            amount(cost),
-            amount(difference),
-            percent(difference, estimate),
-        ]
-
-
-AUDIT_HEADER = ["time", "team", "action", "actor", "job", "amount", "detail"]
-
-
-def audit_rows(entries: QuerySet[AuditEntry]) -> Iterator[list[str]]:
-    yield AUDIT_HEADER
-    columns = entries.values_list(
-        "created_at", "team__slug", "action", "actor__username", "job_id", "amount", "detail"
-    )
-    for when, team, action, actor, job, value, detail in columns.iterator(chunk_size=CHUNK):
-        yield [
-            timestamp(when),
-            team,
-            action,
-            text(actor),
-            str(job or ""),
-            amount(value),
-            text(detail),
-        ]

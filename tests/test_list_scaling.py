@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from avatars import pagination
 from avatars.models import JobStatus, RenderJob, ReviewStatus
+from tests.helpers.queries import page_queries
 
 PAGES = [
     ("alice", "/studio/renders/"),
@@ -51,13 +51,6 @@ def add_jobs(acme, alice, bob, asset_factory):
         RenderJob.objects.bulk_create(jobs, batch_size=500)
 
     return add
-
-
-def page_queries(client, path: str) -> list[str]:
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200, path
-    return [query["sql"] for query in captured.captured_queries]
 
 
 @pytest.mark.parametrize(("who", "path"), PAGES)

@@ -185,7 +185,8 @@ def test_test_connection_makes_a_free_call_to_each_provider(
     assert said["replicate"] == [
         "Replicate accepted our token and knows the model prunaai/p-video-avatar."
     ]
-    assert sandbox.calls["balance"] == 1
+    # The check's call, and the re-read kept for the reconciliation page (avatars/crun_balance.py).
+    assert sandbox.calls["balance"] == 2
     assert fake_lumenfall.calls["dry_run"] == 1 and not fake_lumenfall.tasks
     assert fake_replicate.calls["model"] == 1 and not fake_replicate.tasks
     checks = ProviderCall.objects.filter(operation="check")

@@ -13,33 +13,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from avatars import access, badges, credits, render
-from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import RenderRequestForm
 from avatars.media_urls import media_url
-from avatars.models import JobStatus, RenderJob, Team
+from avatars.models import JobStatus, RenderJob
 from avatars.pagination import CheapCountPaginator
 from avatars.signed_in import SignedInRequest
 
 from .base import TeamScopedAdmin
-
-
-class ProviderFilter(admin.SimpleListFilter):
-    title = "provider"
-    parameter_name = "provider"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return list(PROVIDER_LABELS.items())
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(provider=self.value()) if self.value() else queryset
-
-
-class TeamFilter(admin.RelatedFieldListFilter):
-    """The teams the user sees, read from the teams table."""
-
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list:
-        teams = access.scope_to_user(Team.objects.all(), request.user, team_path="pk")
-        return [(team.pk, str(team)) for team in teams.order_by("name")]
+from .filters import ProviderFilter, TeamFilter
 
 
 @admin.register(RenderJob)

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from avatars import crun_balance
 from avatars.catalog import PROVIDER_LABELS
 from avatars.models import ProviderCall
 from avatars.observability import provider_calls
@@ -37,6 +38,8 @@ class ProviderHealthAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        # Kept for the reconciliation page, which shows it without waiting on Crun.
+        crun_balance.refresh(unless_fresh=True)
         context = {
             **self.admin_site.each_context(request),
             "title": "Provider health",
@@ -65,4 +68,6 @@ class ProviderHealthAdmin(admin.ModelAdmin):
                 self.message_user(request, provider.check_connection(), messages.SUCCESS)
             except base.ProviderError as error:
                 self.message_user(request, f"{label}: {error.message}", messages.ERROR)
+            if name == "crun":
+                crun_balance.refresh()
         return HttpResponseRedirect(reverse("admin:avatars_providercall_changelist"))

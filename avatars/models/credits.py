@@ -63,7 +63,7 @@ class CreditEntry(AppendOnlyModel):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     amount = models.DecimalField("amount (USD)", max_digits=12, decimal_places=4)
     reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -77,7 +77,13 @@ class CreditEntry(AppendOnlyModel):
                 name="credit_once_per_job_and_kind",
             ),
         ]
-        indexes = [models.Index("team", "created_at", name="credit_team_month")]
+        # Newest first, whole or by each filter of the lists: a page is an index range scan.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="credit_newest"),
+            models.Index(fields=["team", "created_at", "id"], name="credit_team_newest"),
+            models.Index(fields=["kind", "created_at", "id"], name="credit_kind_newest"),
+            models.Index(fields=["provider", "created_at", "id"], name="credit_provider_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount:+.4f} · {self.team}"
@@ -105,11 +111,16 @@ class AuditEntry(AppendOnlyModel):
     )
     amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     detail = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "audit entries"
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="audit_newest"),
+            models.Index(fields=["team", "created_at", "id"], name="audit_team_newest"),
+            models.Index(fields=["action", "created_at", "id"], name="audit_action_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.team}"

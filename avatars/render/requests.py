@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,7 +41,7 @@ class RenderRequestError(Exception):
 @dataclass
 class RenderRequest:
     team: Team
-    user: AbstractBaseUser | None
+    user: User | None
     avatar: Avatar
     script: Script | None = None
     voice: Voice | None = None
@@ -166,7 +166,7 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
     return job
 
 
-def _start(job: RenderJob, user: AbstractBaseUser | None) -> None:
+def _start(job: RenderJob, user: User | None) -> None:
     approval = credits.needs_approval(job)
     status = S.AWAITING_APPROVAL if approval else S.QUEUED
     estimate, threshold = _over_threshold(job)
@@ -230,7 +230,7 @@ def estimate(request: RenderRequest, text: str) -> Decimal:
     return credits.price(provider, request.resolution, seconds)
 
 
-def approve(job_id: int, user: AbstractBaseUser) -> bool:
+def approve(job_id: int, user: User) -> bool:
     """An Editor lets a render over the team's threshold go ahead."""
     approved = _decide(
         job_id,
@@ -247,7 +247,7 @@ def approve(job_id: int, user: AbstractBaseUser) -> bool:
     return approved
 
 
-def reject(job_id: int, user: AbstractBaseUser, reason: str = "") -> bool:
+def reject(job_id: int, user: User, reason: str = "") -> bool:
     """An Editor turns a render down; its hold is released."""
     message = f"Not approved: {reason}" if reason else "Not approved."
     return _decide(
@@ -257,7 +257,7 @@ def reject(job_id: int, user: AbstractBaseUser, reason: str = "") -> bool:
 
 def _decide(
     job_id: int,
-    user: AbstractBaseUser,
+    user: User,
     to: JobStatus,
     message: str,
     action: str,
@@ -280,7 +280,7 @@ def _decide(
     return True
 
 
-def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
+def cancel(job_id: int, user: User | None) -> bool:
     job = RenderJob.objects.get(pk=job_id)
     if not transition(
         job_id,
@@ -302,7 +302,7 @@ def cancel(job_id: int, user: AbstractBaseUser | None) -> bool:
     return True
 
 
-def request_like(job: RenderJob, user: AbstractBaseUser | None, **changes: Any) -> RenderRequest:
+def request_like(job: RenderJob, user: User | None, **changes: Any) -> RenderRequest:
     """The request that made `job`, asked again by `user`, with `changes`."""
     request = RenderRequest(
         team=job.team,
@@ -320,6 +320,6 @@ def request_like(job: RenderJob, user: AbstractBaseUser | None, **changes: Any) 
     return replace(request, **changes)
 
 
-def retry(job: RenderJob, user: AbstractBaseUser | None) -> RenderJob:
+def retry(job: RenderJob, user: User | None) -> RenderJob:
     """Render a failed or canceled job again, as a new version of it."""
     return request_render(request_like(job, user), parent=job)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ def transition(
     allowed_from: Iterable[JobStatus],
     actor: str,
     message: str = "",
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     data: dict[str, Any] | None = None,
     **fields: Any,
 ) -> bool:
@@ -91,7 +91,7 @@ def note(job_id: int, actor: str, message: str, **data: Any) -> None:
     event(job_id, JobEvent.Kind.NOTE, actor, message, data=data)
 
 
-def actor_of(user: AbstractBaseUser | None) -> str:
+def actor_of(user: User | None) -> str:
     """How the timeline names the person who acted, or the system."""
     return user.get_username() if user is not None else "system"
 

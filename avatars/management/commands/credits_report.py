@@ -1,7 +1,6 @@
 """The month's ledger summary as CSV on stdout: the figures of the /credits/ overview."""
 
 import argparse
-import csv
 from typing import Any
 
 from django.core.management.base import (
@@ -11,8 +10,9 @@ from django.core.management.base import (
     DjangoHelpFormatter,
 )
 
-from avatars import reports
+from avatars.csv_export import csv_lines
 from avatars.models import Team
+from avatars.report_rows import summary_rows
 from avatars.reports import Month
 
 
@@ -59,6 +59,5 @@ One line per team × user × provider × kind, then the total lines."""
             chosen = Team.objects.filter(slug=team).first()
             if chosen is None:
                 raise CommandError(f"No team has the slug {team!r}.")
-        writer = csv.writer(self.stdout, lineterminator="\n")
-        for row in reports.summary_rows(period, chosen):
-            writer.writerow(row)
+        for line in csv_lines(summary_rows(period, chosen), line_end="\n"):
+            self.stdout.write(line, ending="")
