@@ -12,8 +12,8 @@ import pytest
 
 from avatars import render
 from avatars.media_urls import media_url
-from tests.helpers.videos import write_padded_mp4
 from tests.files import mp4_bytes
+from tests.helpers.videos import write_padded_mp4
 from tests.pipeline import request_speech, wait_for
 from tests.s3 import object_keys
 
