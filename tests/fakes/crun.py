@@ -124,9 +124,10 @@ class FakeCrun(FakeProvider):
         """Crun's callback about `task` as it is now: unsigned, as Crun sends it."""
         return json.dumps(self.webhook_body(task)).encode(), {"content-type": "application/json"}
 
-    def callback(self, task_id: str, **changes: Any) -> str:
-        """A callback body as Crun sends it about a task as it is now, with `changes` made."""
-        return json.dumps(_success(self.describe(self.tasks[task_id]) | changes))
+    def callback(self, task: Task, **changes: Any) -> str:
+        """A callback body as Crun sends it about `task` as it is now, with `changes` made
+        to the task's fields."""
+        return json.dumps(_success(self.describe(task) | changes))
 
 
 class InstantCrun(FakeCrun):

@@ -9,10 +9,11 @@ from tests.fakes.http import LocalServer
 from tests.fakes.server import FakeProvider
 
 
-def settle(*servers: LocalServer) -> None:
+def settle(*servers: LocalServer, renders: bool = True) -> None:
     """Wait until the servers answer no request and the fakes among them render and deliver
-    nothing, and every message on the in-process broker that is due now has been handled,
-    with whatever those sent at once; then again, until a round changes nothing.
+    nothing (with `renders=False`, renders may go on), and every message on the in-process
+    broker that is due now has been handled, with whatever those sent at once; then again,
+    until a round changes nothing.
 
     Messages delayed to later (the next poll, a retry after a Retry-After) are not waited
     for: they have not happened yet, and waiting for them would wait for as long as a job
@@ -24,7 +25,7 @@ def settle(*servers: LocalServer) -> None:
     while True:
         seen = sum(len(server.requests) for server in servers)
         for server in servers:
-            if isinstance(server, FakeProvider):
+            if renders and isinstance(server, FakeProvider):
                 server.join()
             else:
                 server.join_requests()
