@@ -101,14 +101,18 @@ class FakeCrun(FakeProvider):
             "result": None,
         }
         if task.status == self.success_status:
-            rate = CREDITS_PER_SECOND.get(param.get("resolution", "720p"), 0.025)
-            credits = round(SECONDS * rate, 4) if self.behaviour.report_cost else None
+            credits = self.cost(task) if self.behaviour.report_cost else None
             url = self.link(task) if link is None else link
             result = {"code": 200, "message": "success", "media_urls": [url]}
             data |= {"duration_s": SECONDS, "credits": credits, "result": result}
         elif task.status == self.failed_status:
             data["result"] = {"code": 501, "message": task.error, "media_urls": []}
         return data
+
+    def cost(self, task: Task) -> float:
+        """What the task costs at Crun's list price: what a finished task reports."""
+        resolution = (task.payload.get("input") or {}).get("resolution", "720p")
+        return round(SECONDS * CREDITS_PER_SECOND.get(resolution, 0.025), 4)
 
     def webhook_body(self, task: Task) -> dict[str, Any]:
         return _success(self.describe(task))

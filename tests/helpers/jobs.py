@@ -7,6 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
 from avatars import render
 from avatars.models import JobEvent, JobStatus, RenderJob, Team
 from tests.conftest import stored_files
@@ -26,10 +29,16 @@ LEGAL_MOVES: dict[str | None, set[str]] = {
 }
 
 
-def request_speech(assets: Any, team: Team, *, provider: str, **options: Any) -> RenderJob:
-    """Queue a script render of a consented avatar, like a marketer would."""
-    from django.utils import timezone
-
+def render_request(
+    assets: Any,
+    team: Team,
+    *,
+    provider: str,
+    user: AbstractBaseUser | None = None,
+    clip: bool = False,
+    **options: Any,
+) -> render.RenderRequest:
+    """What a marketer asks for: a consented avatar speaking a script (or a 1 s clip)."""
     avatar = assets.avatar(
         team,
         "Speaker",
@@ -37,19 +46,22 @@ def request_speech(assets: Any, team: Team, *, provider: str, **options: Any) ->
         consent_scope="any",
         consent_expires=timezone.localdate() + timezone.timedelta(days=90),
     )
-    script = assets.script(team, "Hello", "Hello {{name}}, this is a test render.")
-    voice = assets.voice(team)
-    request = render.RenderRequest(
-        team=team,
-        user=None,
-        avatar=avatar,
-        script=script,
-        voice=voice,
-        variables={"name": "Ada"},
-        provider=provider,
-        **options,
+    if clip:
+        speech = {"audio_clip": assets.clip(team)}
+    else:
+        speech = {
+            "script": assets.script(team, "Hello", "Hello {{name}}, this is a test render."),
+            "voice": assets.voice(team),
+            "variables": {"name": "Ada"},
+        }
+    return render.RenderRequest(
+        team=team, user=user, avatar=avatar, provider=provider, **speech, **options
     )
-    return render.request_render(request)
+
+
+def request_speech(assets: Any, team: Team, *, provider: str, **options: Any) -> RenderJob:
+    """Queue a script render of a consented avatar, like a marketer would."""
+    return render.request_render(render_request(assets, team, provider=provider, **options))
 
 
 def wait_for(
