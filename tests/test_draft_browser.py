@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from avatars import captions
 from avatars.models import RenderJob
 from tests.browser import PHONE, SCREENSHOTS
-from tests.pipeline import wait_for
+from tests.helpers.jobs import wait_for
 from tests.test_drafts import grace  # noqa: F401  (a fixture)
 from tests.test_studio_browser import fast_passwords, log_in  # noqa: F401  (a fixture)
 

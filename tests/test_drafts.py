@@ -11,7 +11,7 @@ from avatars import media, scripts
 from avatars.library import attach_portrait
 from avatars.models import Avatar, CreditEntry, JobEvent, JobStatus, RenderJob
 from avatars.sandbox.video import NO_FACE_NOTE
-from tests.pipeline import wait_for
+from tests.helpers.jobs import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,7 +21,8 @@ from avatars.providers import get_provider, ratelimit
 from tests.fakes import lumenfall
 from tests.fakes.lumenfall import FakeLumenfall
 from tests.fakes.server import Answer, Request
-from tests.pipeline import REDIS_URL, request_speech, wait_for
+from tests.helpers.jobs import request_speech, wait_for
+from tests.pipeline import REDIS_URL
 
 LIMIT = 5
 WINDOW = 1.0
@@ -70,7 +71,7 @@ def fresh_limiters() -> Iterator[None]:
 
 
 @pytest.fixture
-def timed_lumenfall(sandbox, settings) -> Iterator[TimedLumenfall]:
+def timed_lumenfall(live_app, settings) -> Iterator[TimedLumenfall]:
     fake = TimedLumenfall().start()
     settings.LUMENFALL_BASE_URL = f"{fake.url}/v1"
     settings.LUMENFALL_API_KEY = lumenfall.API_KEY

@@ -20,7 +20,7 @@ from avatars.models import Avatar, JobStatus, RenderJob, ReviewStatus, Script, V
 from tests.browser import PHONE, SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.files import portrait_bytes
-from tests.pipeline import wait_for
+from tests.helpers.jobs import wait_for
 
 pytestmark = [
     pytest.mark.browser,
