@@ -16,9 +16,10 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from avatars import roles
-from avatars.models import Team
+from avatars.models import Avatar, Team
 
 PASSWORD = "correct-horse-battery"
+GRACE = Path(__file__).resolve().parent.parent / "avatars" / "demo" / "grace-hopper.jpg"
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +36,31 @@ def media_root(settings, tmp_path: Path) -> Path:
         },
     }
     return root
+
+
+@pytest.fixture
+def fast_passwords(settings) -> None:
+    """A quick password hasher, for tests that log in through the login page."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def grace(acme: Team) -> Avatar:
+    """Acme's avatar of Grace Hopper, from the demo's portrait (a real face), consented."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from avatars import media
+    from avatars.library import attach_portrait
+
+    avatar = Avatar(team=acme, name="Grace")
+    upload = SimpleUploadedFile("grace.jpg", GRACE.read_bytes())
+    attach_portrait(avatar, media.prepare_portrait(upload))
+    avatar.consent_person = "A. Person"
+    avatar.consent_scope = "any"
+    avatar.consent_expires = timezone.localdate() + timezone.timedelta(days=90)
+    avatar.save()
+    return avatar
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -26,6 +26,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from avatars import worker
 from tests.brokers import using_broker
+from tests.helpers.settling import MessagesDue
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -88,6 +89,8 @@ def embedded_worker(
 ) -> Iterator[dramatiq.Worker]:
     broker = dramatiq.get_broker()
     broker.flush_all()
+    due = MessagesDue()
+    broker.add_middleware(due)  # for settle(), from before the first message
     with monkeypatch.context() as patch:
         patch.setattr(
             dramatiq, "Worker", functools.partial(dramatiq.Worker, worker_timeout=worker_timeout)
@@ -96,6 +99,7 @@ def embedded_worker(
     assert started is not None, "the embedded worker runs on the in-process broker only"
     yield started
     worker.stop_embedded_worker()
+    broker.middleware.remove(due)
     broker.flush_all()
 
 

@@ -4,11 +4,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from avatars import media, scripts
-from avatars.library import attach_portrait
+from avatars import scripts
 from avatars.models import Avatar, CreditEntry, JobEvent, JobStatus, RenderJob
 from avatars.sandbox.video import NO_FACE_NOTE
 from tests.helpers.jobs import wait_for
@@ -25,14 +23,6 @@ def consented(avatar: Avatar) -> Avatar:
     avatar.consent_expires = timezone.localdate() + timezone.timedelta(days=90)
     avatar.save()
     return avatar
-
-
-@pytest.fixture
-def grace(acme) -> Avatar:
-    avatar = Avatar(team=acme, name="Grace")
-    upload = SimpleUploadedFile("grace.jpg", GRACE.read_bytes())
-    attach_portrait(avatar, media.prepare_portrait(upload))
-    return consented(avatar)
 
 
 @pytest.fixture

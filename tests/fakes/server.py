@@ -264,7 +264,9 @@ class FakeProvider(LocalServer):
         body = json.dumps(self.webhook_body(task)).encode()
         delivery_id = delivery_id or f"msg_{task.id}"
         now = int(time.time())
-        stamp = timestamp or {"stale": now - 301, "future": now + 301}.get(signature, now)
+        # Ten minutes off, well past the five allowed: a second's rounding must not bring
+        # a stale or future stamp back inside them on a busy machine.
+        stamp = timestamp or {"stale": now - 600, "future": now + 600}.get(signature, now)
         headers = {"content-type": "application/json"}
         if signature != "missing":
             secret = OTHER_SECRET if signature == "bad" else self.webhook_secret
