@@ -8,8 +8,10 @@ Acme and Globex are two teams.
 - root: superuser. Sees and changes everything.
 """
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -58,7 +60,7 @@ def grace(acme: Team) -> Avatar:
     attach_portrait(avatar, media.prepare_portrait(upload))
     avatar.consent_person = "A. Person"
     avatar.consent_scope = "any"
-    avatar.consent_expires = timezone.localdate() + timezone.timedelta(days=90)
+    avatar.consent_expires = timezone.localdate() + datetime.timedelta(days=90)
     avatar.save()
     return avatar
 
@@ -170,7 +172,7 @@ def asset_factory(db):
         def tag(self, team: Team, name: str = "sales") -> Tag:
             return Tag.objects.create(team=team, name=name)
 
-        def job(self, team: Team, status: str = "succeeded", **fields: object) -> RenderJob:
+        def job(self, team: Team, status: str = "succeeded", **fields: Any) -> RenderJob:
             """A render job row as the pipeline leaves it, without running the pipeline."""
             script = self.script(team, f"Job script {Assets.seed}")
             Assets.seed += 1

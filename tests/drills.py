@@ -17,8 +17,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO
 
 import httpx
 import redis
@@ -191,7 +191,7 @@ class StallingVideo(LocalServer):
     def answer(self, request: Request) -> Answer:
         return 200, Streamed(len(self.content), self._send), {"Content-Type": "video/mp4"}
 
-    def _send(self, connection: socket.socket, wfile: BinaryIO) -> None:
+    def _send(self, connection: socket.socket, wfile: BufferedIOBase) -> None:
         if not self.stalling.is_set():
             wfile.write(self.content)
             return

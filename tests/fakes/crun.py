@@ -1,11 +1,12 @@
 """A fake Crun: the unified task API of shared/providers.md §1, and a zero-latency one.
 
-`FakeCrun` renders each task in a thread of its own and calls back (Crun's callbacks are not
-signed; the base class calls them webhooks); its `CrunBehaviour` adds Crun's own ways of
-going wrong to the shared ones: error codes sent as the JSON `code` of an HTTP 200, and
-answers without the reported cost. `InstantCrun` is the benchmarks' Crun: every task is
-finished the moment it is created, nothing calls back, and it also serves big files from
-disk (sendfile) or generated as they stream, holding none of them in memory.
+`FakeCrun` renders each task in a thread of its own and calls back (the base class calls
+them webhooks; with no webhook secret it signs none, as Crun signs none). `CrunBehaviour`
+adds Crun's own ways of going wrong to the shared ones: error codes sent as the JSON `code`
+of an HTTP 200, and answers without the reported cost. `InstantCrun` is the benchmarks'
+Crun: every task is finished the moment it is created, nothing calls back, and it also
+serves big files from disk (sendfile) or generated as they stream, holding none of them in
+memory.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import json
 import socket
 import struct
 from dataclasses import dataclass
+from io import BufferedIOBase
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from .http import Streamed
 from .server import Answer, Behaviour, FakeProvider, Request, Task
@@ -27,17 +29,14 @@ BALANCE_PATH = "/api/v1/client/account/balance"
 CREDITS_PER_SECOND = {"720p": 0.025, "1080p": 0.045}
 SECONDS = 1.0  # the length of every result (tests/files.py's mp4_bytes() lasts a second)
 BALANCE = 1000
+# Crun's error codes, each with what its body's `message` says, as shared/providers.md lists them.
+CODES = (
+    "401 unauthorized · 402 insufficient credits · 403 key disabled · 404 not found · "
+    "422 validation error · 429 rate limited · 455 maintenance · 500 server error · "
+    "501 generation failed · 505 feature disabled"
+)
 MESSAGES = {
-    401: "unauthorized",
-    402: "insufficient credits",
-    403: "api key disabled",
-    404: "task not found",
-    422: "validation error",
-    429: "rate limited",
-    455: "service under maintenance",
-    500: "internal server error",
-    501: "generation failed",
-    505: "feature disabled",
+    int(code): words for code, _, words in (c.strip().partition(" ") for c in CODES.split("·"))
 }
 RESOLUTIONS = ("720p", "1080p")
 
@@ -117,17 +116,6 @@ class FakeCrun(FakeProvider):
     def webhook_body(self, task: Task) -> dict[str, Any]:
         return _success(self.describe(task))
 
-    def webhook(
-        self,
-        task: Task,
-        *,
-        delivery_id: str | None = None,
-        signature: str = "good",
-        timestamp: int | None = None,
-    ) -> tuple[bytes, dict[str, str]]:
-        """Crun's callback about `task` as it is now: unsigned, as Crun sends it."""
-        return json.dumps(self.webhook_body(task)).encode(), {"content-type": "application/json"}
-
     def callback(self, task: Task, **changes: Any) -> str:
         """A callback body as Crun sends it about `task` as it is now, with `changes` made
         to the task's fields."""
@@ -177,21 +165,20 @@ def _success(data: Any) -> dict[str, Any]:
 
 
 def _invalid(payload: Any) -> str:
-    """What the create's payload lacks, as Crun's validation says it ("" when nothing)."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("input"), dict):
+    """The first of the contract's rules the create's payload breaks ("" when none)."""
+    given = payload.get("input") if isinstance(payload, dict) else None
+    if not isinstance(given, dict):
         return "input is required"
-    given = payload["input"]
-    if not given.get("image_url"):
-        return "input.image_url is required"
-    if not (given.get("text") or given.get("audio_url")):
-        return "at least one of input.audio_url and input.text is required"
-    if given.get("resolution", "720p") not in RESOLUTIONS:
-        return "input.resolution must be 720p or 1080p"
-    return ""
+    rules = [
+        (bool(given.get("image_url")), "input.image_url is required"),
+        (bool(given.get("text") or given.get("audio_url")), "input.text or input.audio_url"),
+        (given.get("resolution", "720p") in RESOLUTIONS, "input.resolution: 720p or 1080p"),
+    ]
+    return next((broken for kept, broken in rules if not kept), "")
 
 
 def _sendfile(path: Path) -> Streamed:
-    def send(connection: socket.socket, wfile: BinaryIO) -> None:
+    def send(connection: socket.socket, wfile: BufferedIOBase) -> None:
         wfile.flush()
         with path.open("rb") as handle:
             connection.sendfile(handle)
@@ -203,7 +190,7 @@ def _generated(video: bytes, size: int) -> Streamed:
     """A valid MP4 of `size` bytes made as it is sent: `video`, then one `free` box of zeros
     written from one reused block."""
 
-    def send(connection: socket.socket, wfile: BinaryIO) -> None:
+    def send(connection: socket.socket, wfile: BufferedIOBase) -> None:
         wfile.write(video + struct.pack(">I4s", size - len(video), b"free"))
         block = memoryview(bytes(1024 * 1024))
         left = size - len(video) - 8

@@ -17,7 +17,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, BinaryIO, Self
+from io import BufferedIOBase
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 # The longest a test waits for a fake to fall quiet: long enough for a busy machine, short
@@ -41,7 +42,7 @@ class Streamed:
     """A body written to the socket by `write(connection, wfile)`: `length` bytes in all."""
 
     length: int
-    write: Callable[[socket.socket, BinaryIO], None]
+    write: Callable[[socket.socket, BufferedIOBase], None]
 
 
 Answer = tuple[int, Any, dict[str, str]]

@@ -268,7 +268,7 @@ class FakeProvider(LocalServer):
         # a stale or future stamp back inside them on a busy machine.
         stamp = timestamp or {"stale": now - 600, "future": now + 600}.get(signature, now)
         headers = {"content-type": "application/json"}
-        if signature != "missing":
+        if signature != "missing" and self.webhook_secret:
             secret = OTHER_SECRET if signature == "bad" else self.webhook_secret
             signed = Webhook(secret).sign(
                 delivery_id, datetime.fromtimestamp(stamp, UTC), body.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +45,7 @@ def render_request(
         "Speaker",
         consent_person="A. Person",
         consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=90),
+        consent_expires=timezone.localdate() + datetime.timedelta(days=90),
     )
     if clip:
         speech = {"audio_clip": assets.clip(team)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import dramatiq
+from dramatiq.broker import MessageProxy
 from dramatiq.common import q_name
 
 from tests.fakes.http import QUIET_TIMEOUT, LocalServer
@@ -28,7 +29,7 @@ class MessagesDue(dramatiq.Middleware):
         if not delay and q_name(message.queue_name) == message.queue_name:
             self._count(+1)
 
-    def after_ack(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def after_ack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         if q_name(message.queue_name) == message.queue_name:
             self._count(-1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -16,7 +17,7 @@ def consented(asset_factory: Any, team: Team, name: str = "Grace", **fields: Any
         name,
         consent_person=fields.pop("consent_person", f"{name} Person"),
         consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=365),
+        consent_expires=timezone.localdate() + datetime.timedelta(days=365),
         **fields,
     )
 
