@@ -76,6 +76,12 @@ class PrivateRedis:
             self.process.wait(timeout=10)
 
 
+def messages_in(url: str) -> set[bytes]:
+    """The ids of the Dramatiq messages the Redis at `url` holds, queued, delayed or taken."""
+    client = redis.Redis.from_url(url)
+    return {message for key in client.scan_iter("dramatiq:*.msgs") for message in client.hkeys(key)}
+
+
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import dramatiq
 import pytest
 
 from avatars import tasks, worker
+from tests.helpers.settling import MessagesDue
 
 
 @pytest.fixture
@@ -45,9 +46,13 @@ def test_a_worker_started_again_still_consumes(transactional_db, quick_workers):
     for _ in range(2):
         worker.start_embedded_worker(threads=1)
         worker.stop_embedded_worker()
-    worker.start_embedded_worker(threads=1)
+    due = MessagesDue()
+    broker.add_middleware(due)
+    worker.start_embedded_worker(threads=1)  # it sends a reconcile_jobs of its own too
     try:
         tasks.reconcile_jobs.send()
-        broker.join(tasks.reconcile_jobs.queue_name, timeout=30_000)
+        assert due.due >= 1
+        due.wait(timeout=30)
     finally:
         worker.stop_embedded_worker()
+        broker.middleware.remove(due)
