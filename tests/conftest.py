@@ -10,17 +10,20 @@ Acme and Globex are two teams.
 - root: superuser. Sees and changes everything.
 """
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from avatars import roles
-from avatars.models import Team
+from avatars.models import Avatar, Team
 
 PASSWORD = "correct-horse-battery"
+GRACE = Path(__file__).resolve().parent.parent / "avatars" / "demo" / "grace-hopper.jpg"
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +40,31 @@ def media_root(settings, tmp_path: Path) -> Path:
         },
     }
     return root
+
+
+@pytest.fixture
+def fast_passwords(settings) -> None:
+    """A quick password hasher, for tests that log in through the login page."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def grace(acme: Team) -> Avatar:
+    """Acme's avatar of Grace Hopper, from the demo's portrait (a real face), consented."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from avatars import media
+    from avatars.library import attach_portrait
+
+    avatar = Avatar(team=acme, name="Grace")
+    upload = SimpleUploadedFile("grace.jpg", GRACE.read_bytes())
+    attach_portrait(avatar, media.prepare_portrait(upload))
+    avatar.consent_person = "A. Person"
+    avatar.consent_scope = "any"
+    avatar.consent_expires = timezone.localdate() + datetime.timedelta(days=90)
+    avatar.save()
+    return avatar
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -151,7 +179,7 @@ def asset_factory(db):
         def tag(self, team: Team, name: str = "sales") -> Tag:
             return Tag.objects.create(team=team, name=name)
 
-        def job(self, team: Team, status: str = "succeeded", **fields: object) -> RenderJob:
+        def job(self, team: Team, status: str = "succeeded", **fields: Any) -> RenderJob:
             """A render job row as the pipeline leaves it, without running the pipeline."""
             script = self.script(team, f"Job script {Assets.seed}")
             Assets.seed += 1

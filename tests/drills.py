@@ -2,7 +2,7 @@
 
 A private redis-server that can be killed and started again, a TCP proxy in front of
 PostgreSQL that refuses and resets connections while told to, an HTTP proxy in front of the
-sandbox that holds status requests, a video server that stalls most way, a tiny filesystem
+provider that holds status requests, a video server that stalls most way, a tiny filesystem
 that fills up, and the invariants every drill ends with.
 """
 
@@ -17,7 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from pathlib import Path
 
 import httpx
@@ -26,16 +26,12 @@ from django.db.models import FileField
 
 from avatars.models import CreditEntry, JobStatus, RenderJob
 from avatars.models.jobs import FINAL_STATUSES
-from avatars.sandbox.service import SandboxService
 from tests.conftest import stored_files
+from tests.fakes.crun import FakeCrun
+from tests.fakes.http import Answer, LocalServer, Request, Streamed
+from tests.helpers.ports import free_port
 
 HOLD_SECONDS = 30.0  # the longest anything here holds a request, so a test cannot hang
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _reset(conn: socket.socket) -> None:
@@ -78,6 +74,12 @@ class PrivateRedis:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def messages_in(url: str) -> set[bytes]:
+    """The ids of the Dramatiq messages the Redis at `url` holds, queued, delayed or taken."""
+    client = redis.Redis.from_url(url)
+    return {message for key in client.scan_iter("dramatiq:*.msgs") for message in client.hkeys(key)}
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -156,43 +158,8 @@ class RefusingProxy:
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-class _Server:
-    def __init__(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def handle(self, handler: BaseHTTPRequestHandler) -> None:
-        raise NotImplementedError
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                owner.handle(self)
-
-            def do_POST(self) -> None:
-                owner.handle(self)
-
-        return Handler
-
-
-class HoldingProxy(_Server):
-    """An HTTP proxy in front of the sandbox that, while armed, holds status requests (the
+class HoldingProxy(LocalServer):
+    """An HTTP proxy in front of a provider that, while armed, holds status requests (the
     worker is then inside its poll) until released."""
 
     def __init__(self, upstream: str) -> None:
@@ -202,30 +169,23 @@ class HoldingProxy(_Server):
         self.holding = threading.Event()
         self.released = threading.Event()
 
-    def handle(self, handler: BaseHTTPRequestHandler) -> None:
-        if self.armed.is_set() and "TaskInfo" in handler.path:
+    def answer(self, request: Request) -> Answer:
+        if self.armed.is_set() and "TaskInfo" in request.path:
             self.holding.set()
             self.released.wait(HOLD_SECONDS)
-        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in handler.headers.items() if k.lower() != "host"}
+        hop_by_hop = ("host", "content-length", "connection", "transfer-encoding")
         answer = httpx.request(
-            handler.command,
-            f"{self.upstream}{handler.path}",
-            content=body,
-            headers=headers,
+            request.method,
+            f"{self.upstream}{request.target}",
+            content=request.raw,
+            headers={k: v for k, v in request.headers.items() if k not in hop_by_hop},
             timeout=HOLD_SECONDS,
         )
-        with contextlib.suppress(OSError):
-            handler.send_response(answer.status_code)
-            for name, value in answer.headers.items():
-                if name.lower() not in ("content-length", "transfer-encoding", "connection"):
-                    handler.send_header(name, value)
-            handler.send_header("Content-Length", str(len(answer.content)))
-            handler.end_headers()
-            handler.wfile.write(answer.content)
+        headers = {k: v for k, v in answer.headers.items() if k.lower() not in hop_by_hop}
+        return answer.status_code, answer.content, headers
 
 
-class StallingVideo(_Server):
+class StallingVideo(LocalServer):
     """Serves one video; while stalling, it sends all but its last kilobyte and then waits."""
 
     def __init__(self, content: bytes) -> None:
@@ -233,26 +193,21 @@ class StallingVideo(_Server):
         self.content = content
         self.stalling = threading.Event()
         self.mostly_sent = threading.Event()
-        self.requests = 0
 
-    def handle(self, handler: BaseHTTPRequestHandler) -> None:
-        self.requests += 1
+    def answer(self, request: Request) -> Answer:
+        return 200, Streamed(len(self.content), self._send), {"Content-Type": "video/mp4"}
+
+    def _send(self, connection: socket.socket, wfile: BufferedIOBase) -> None:
+        if not self.stalling.is_set():
+            wfile.write(self.content)
+            return
         most = len(self.content) - 1024
-        with contextlib.suppress(OSError):
-            handler.send_response(200)
-            handler.send_header("Content-Type", "video/mp4")
-            handler.send_header("Content-Length", str(len(self.content)))
-            handler.end_headers()
-            if self.stalling.is_set():
-                handler.wfile.write(self.content[:most])
-                handler.wfile.flush()
-                self.mostly_sent.set()
-                deadline = time.monotonic() + HOLD_SECONDS
-                while self.stalling.is_set() and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                handler.wfile.write(self.content[most:])
-            else:
-                handler.wfile.write(self.content)
+        wfile.write(self.content[:most])
+        self.mostly_sent.set()
+        deadline = time.monotonic() + HOLD_SECONDS
+        while self.stalling.is_set() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        wfile.write(self.content[most:])
 
 
 # --- a filesystem that fills up -----------------------------------------------------------------
@@ -288,7 +243,7 @@ def fill(path: Path, leave: int) -> None:
 
 def assert_settled_once(
     jobs: Iterable[RenderJob],
-    sandbox: SandboxService,
+    crun: FakeCrun,
     media_root: Path,
     scratch: Path,
     expected: str = JobStatus.SUCCEEDED,
@@ -302,7 +257,7 @@ def assert_settled_once(
         assert job.status == expected, (job.pk, job.status, job.error_message)
         finals = job.events.filter(kind="status", to_status__in=FINAL_STATUSES)
         assert finals.count() == 1, list(finals.values_list("to_status", "message"))
-        started = [t for t in sandbox.tasks.values() if f"/{job.pk}/" in t.callback_url]
+        started = [t for t in crun.tasks.values() if f"/{job.pk}/" in t.webhook_url]
         assert len(started) == 1, f"job {job.pk} was submitted {len(started)} times"
         kinds = list(job.credit_entries.values_list("kind", flat=True))
         charged = 1 if expected == JobStatus.SUCCEEDED else 0

@@ -1,9 +1,10 @@
 """Fixtures for the render pipeline, end to end over real HTTP on 127.0.0.1.
 
-The live server serves the app and the sandbox provider (the Crun contract, with its
-misbehaviours). Messages go through the embedded worker on the in-process broker, or,
-with the `redis` broker, through Redis to `dramatiq` worker processes of their own that
-a test may kill -9.
+`live_app` is the app on the live server, where providers call back and fetch inputs, with
+quick polling. `sandbox` adds the sandbox provider it serves (the real offline renderer, well
+behaved); the fakes of tests/fakes/ stand in for the paid providers and misbehave on demand.
+Messages go through the embedded worker on the in-process broker, or, with `redis_workers`,
+through Redis to `dramatiq` worker processes of their own that a test may kill -9.
 """
 
 import contextlib
@@ -12,19 +13,23 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import dramatiq
+import httpx
 import pytest
 import redis
+from django.conf import settings as django_settings
 from django.db import connection
 from dramatiq.brokers.redis import RedisBroker
+from pytest_django.live_server_helper import LiveServer
 
-from avatars import render, worker
-from avatars.models import JobStatus, RenderJob
-from avatars.sandbox.service import SandboxService, service
+from avatars import worker
+from avatars.media_urls import media_url
+from tests.brokers import using_broker
+from tests.helpers import sandbox_api
+from tests.helpers.settling import MessagesDue
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -34,18 +39,48 @@ FAST = {
     "SUBMIT_UNANSWERED_GRACE_SECONDS": 3,
     "RECONCILE_EVERY_SECONDS": 3600,
 }
+SANDBOX_API_KEY = "sandbox-test-key"
+# What worker processes are told as this process knows it: where the app and providers are.
+PASSED_ON = (
+    "PUBLIC_BASE_URL",
+    "SANDBOX_BASE_URL",
+    "SANDBOX_API_KEY",
+    "CRUN_BASE_URL",
+    "CRUN_API_KEY",
+)
 
 
 @pytest.fixture
-def sandbox(live_server, settings, tmp_path) -> Iterator[SandboxService]:
-    """The sandbox provider behind the live server, with its tasks in a folder of this test's."""
+def live_app(live_server, settings) -> LiveServer:
+    """The app on the live server: providers call it back there and fetch its signed media
+    links (on loopback, so the fetcher may reach private addresses), and it polls quickly."""
     settings.PUBLIC_BASE_URL = live_server.url
-    settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
-    settings.SANDBOX_ROOT = tmp_path / "sandbox"
     settings.FETCH_ALLOW_PRIVATE = True
     for name, value in FAST.items():
         setattr(settings, name, value)
-    yield service
+    return live_server
+
+
+@pytest.fixture
+def sandbox(live_app, settings, tmp_path) -> str:
+    """The sandbox provider the live server serves, with a key of its own; its base URL."""
+    settings.SANDBOX_BASE_URL = f"{live_app.url}/sandbox"
+    settings.SANDBOX_ROOT = tmp_path / "sandbox"
+    settings.SANDBOX_API_KEY = SANDBOX_API_KEY
+    return settings.SANDBOX_BASE_URL
+
+
+@pytest.fixture
+def sandbox_http(sandbox) -> Iterator[httpx.Client]:
+    """The sandbox's HTTP API with its key, as its adapter calls it."""
+    with sandbox_api.client() as client:
+        yield client
+
+
+@pytest.fixture
+def portrait_url(acme, asset_factory) -> str:
+    """A signed link to a portrait in our own media, as a render gives the provider."""
+    return media_url(asset_factory.avatar(acme).image, absolute=True)
 
 
 @pytest.fixture
@@ -66,17 +101,21 @@ def worker_threads() -> int:
 
 @pytest.fixture
 def embedded_worker(
-    sandbox, worker_timeout, worker_threads, monkeypatch
+    live_app, worker_timeout, worker_threads, monkeypatch
 ) -> Iterator[dramatiq.Worker]:
     broker = dramatiq.get_broker()
     broker.flush_all()
+    due = MessagesDue()
+    broker.add_middleware(due)  # for settle(), from before the first message
     with monkeypatch.context() as patch:
         patch.setattr(
             dramatiq, "Worker", functools.partial(dramatiq.Worker, worker_timeout=worker_timeout)
         )
         started = worker.start_embedded_worker(threads=worker_threads)
+    assert started is not None, "the embedded worker runs on the in-process broker only"
     yield started
     worker.stop_embedded_worker()
+    broker.middleware.remove(due)
     broker.flush_all()
 
 
@@ -124,26 +163,19 @@ class WorkerProcesses:
 
 
 @pytest.fixture
-def redis_workers(sandbox, live_server) -> Iterator[WorkerProcesses]:
-    """Send messages through Redis and consume them in separate worker processes."""
-    with worker_processes_on(REDIS_URL, live_server.url) as processes:
+def redis_workers(sandbox, fake_crun, live_app) -> Iterator[WorkerProcesses]:
+    """Send messages through Redis and consume them in separate worker processes, which
+    reach the sandbox and the fake Crun as this process does."""
+    with worker_processes_on(REDIS_URL) as processes:
         yield processes
 
 
 @contextlib.contextmanager
-def worker_processes_on(redis_url: str, public_url: str) -> Iterator[WorkerProcesses]:
-    """Messages through the Redis at `redis_url` (flushed), to worker processes that reach
-    this process's live server at `public_url`."""
-    import avatars.tasks  # noqa: F401  (declares the actors on the broker they are moved from)
-
+def worker_processes_on(redis_url: str) -> Iterator[WorkerProcesses]:
+    """Messages through the Redis at `redis_url` (flushed), to worker processes set up as
+    this process is now: its database, its live server, its providers."""
     redis.Redis.from_url(redis_url).flushdb()
-    previous = dramatiq.get_broker()
-    broker = RedisBroker(url=redis_url, middleware=list(previous.middleware))
-    for actor_name in previous.get_declared_actors():
-        actor = previous.get_actor(actor_name)
-        actor.broker = broker
-        broker.declare_actor(actor)
-    dramatiq.set_broker(broker)
+    moved = RedisBroker(url=redis_url, middleware=list(dramatiq.get_broker().middleware))
     database = connection.settings_dict
     url = (
         f"sqlite:///{database['NAME']}"
@@ -154,75 +186,14 @@ def worker_processes_on(redis_url: str, public_url: str) -> Iterator[WorkerProce
         **os.environ,
         "BROKER_URL": redis_url,
         "DATABASE_URL": url,
-        "PUBLIC_BASE_URL": public_url,
-        "SANDBOX_BASE_URL": f"{public_url}/sandbox",
         "FETCH_ALLOW_PRIVATE": "1",
-        "MEDIA_ROOT": str(Path(sandbox_media_root())),
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        **{name: str(getattr(django_settings, name, "")) for name in PASSED_ON},
         **{name: str(value) for name, value in FAST.items()},
     }
     processes = WorkerProcesses(env)
-    try:
-        yield processes
-    finally:
-        processes.stop_all()
-        for actor_name in broker.get_declared_actors():
-            broker.get_actor(actor_name).broker = previous
-        dramatiq.set_broker(previous)
-        broker.close()
-
-
-def sandbox_media_root() -> str:
-    from django.conf import settings
-
-    return str(settings.MEDIA_ROOT)
-
-
-def wait_for(
-    job: RenderJob, done: Callable[[RenderJob], bool] | None = None, timeout: float = 60.0
-) -> RenderJob:
-    """Reload the job until it is final (or `done` says so); fail with its timeline if not."""
-    done = done or (lambda j: j.is_final)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if done(job):
-            return job
-        time.sleep(0.1)
-    timeline = "\n".join(
-        f"{e.created_at:%H:%M:%S.%f} {e.actor}: {e.from_status}->{e.to_status} {e.message}"
-        for e in job.events.all()
-    )
-    raise AssertionError(f"job {job.pk} is still {job.status} after {timeout} s:\n{timeline}")
-
-
-def request_speech(assets, team, provider: str = "sandbox", **options) -> RenderJob:
-    """Queue a script render of a consented avatar, like a marketer would."""
-    from django.utils import timezone
-
-    avatar = assets.avatar(
-        team,
-        "Speaker",
-        consent_person="A. Person",
-        consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=90),
-    )
-    script = assets.script(team, "Hello", "Hello {{name}}, this is a test render.")
-    voice = assets.voice(team)
-    request = render.RenderRequest(
-        team=team,
-        user=None,
-        avatar=avatar,
-        script=script,
-        voice=voice,
-        variables={"name": "Ada"},
-        provider=provider,
-        **options,
-    )
-    return render.request_render(request)
-
-
-def status_path(job: RenderJob) -> list[str]:
-    return [e.to_status for e in job.events.filter(kind="status").order_by("created_at", "pk")]
-
-
-__all__ = ["JobStatus"]
+    with using_broker(moved):
+        try:
+            yield processes
+        finally:
+            processes.stop_all()

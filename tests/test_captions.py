@@ -8,7 +8,7 @@ import pytest
 from avatars import captions, word_timing
 from avatars.models import JobStatus
 from avatars.sandbox import speech
-from tests.pipeline import request_speech, wait_for
+from tests.helpers.jobs import request_speech, wait_for
 
 SCRIPT = (
     "Welcome to the studio, where every picture learns to speak clearly. Hello Ada! "
@@ -110,7 +110,7 @@ def test_an_audio_clip_render_has_no_captions(asset_factory, acme):
 def test_a_sandbox_render_stores_captions_timed_by_its_speech(
     acme, asset_factory, sandbox, embedded_worker, client, alice
 ):
-    job = wait_for(request_speech(asset_factory, acme))
+    job = wait_for(request_speech(asset_factory, acme, provider="sandbox"))
 
     assert job.status == JobStatus.SUCCEEDED
     assert job.captions.name.endswith(".vtt")

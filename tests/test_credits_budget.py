@@ -10,7 +10,6 @@ Who may do what (the cast of tests/conftest.py, plus erin):
 """
 
 import datetime
-import time
 from decimal import Decimal
 
 import pytest
@@ -18,18 +17,16 @@ from django.utils import timezone
 
 from avatars import credits, render, roles
 from avatars.models import AuditEntry, CreditEntry, JobEvent, JobStatus, RenderJob, Team
-from tests.files import mp4_bytes
-from tests.pipeline import wait_for
-from tests.test_credits_ledger import entries, kinds, render_request, total
-from tests.test_job_admin import request_form
+from tests.helpers.admin_forms import request_form
+from tests.helpers.jobs import render_request as speech_request
+from tests.helpers.jobs import wait_for
+from tests.helpers.ledger import DOLLAR_A_SECOND, entries, kinds, total
+from tests.helpers.settling import settle
 
-VIDEO = mp4_bytes()
 K = CreditEntry.Kind
 pipeline = pytest.mark.django_db(transaction=True)
 ADD = "/admin/avatars/renderjob/add/"
 JOBS = "/admin/avatars/renderjob/"
-# One second of 720p costs a dollar, so a 1 s clip is estimated at about $1.00.
-DOLLAR_A_SECOND = {"720p": "1.00", "1080p": "2.00"}
 
 
 @pytest.fixture
@@ -40,7 +37,10 @@ def worker_timeout() -> int:
 
 @pytest.fixture
 def dollar_a_second(settings) -> None:
-    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "sandbox": DOLLAR_A_SECOND}
+    """Renders on Crun (sent to the fake Crun) and in the sandbox (the forms' choice, where
+    nothing is sent) cost a dollar a second."""
+    prices = {"crun": DOLLAR_A_SECOND, "sandbox": DOLLAR_A_SECOND}
+    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, **prices}
 
 
 @pytest.fixture
@@ -55,8 +55,15 @@ def spend(team: Team, amount: str) -> None:
     )
 
 
+def render_request(
+    assets, team: Team, user, *, clip: bool = False, provider: str = "sandbox"
+) -> render.RenderRequest:
+    """A marketer's request; tests that send renders send them to Crun (the fake Crun)."""
+    return speech_request(assets, team, user=user, provider=provider, clip=clip)
+
+
 def estimate_of(request: render.RenderRequest) -> Decimal:
-    return credits.price("sandbox", "720p", request.audio_clip.duration_seconds)
+    return credits.price("crun", "720p", request.audio_clip.duration_seconds)
 
 
 def library(request: render.RenderRequest) -> dict[str, object]:
@@ -64,10 +71,11 @@ def library(request: render.RenderRequest) -> dict[str, object]:
     return {"avatar": request.avatar, "script": request.script, "voice": request.voice}
 
 
-def nothing_sent(sandbox, seconds: float = 1.5) -> bool:
-    """Give the embedded worker time to send anything it was (wrongly) told to."""
-    time.sleep(seconds)
-    return sandbox.calls["CreateTask"] == 0
+def nothing_sent(fake_crun) -> bool:
+    """Whether Crun was asked for nothing, once the embedded worker has handled every message
+    it was (wrongly or rightly) sent."""
+    settle(fake_crun)
+    return fake_crun.calls["create"] == 0
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -75,12 +83,12 @@ def nothing_sent(sandbox, seconds: float = 1.5) -> bool:
 
 @pipeline
 def test_a_render_the_budget_cannot_cover_is_refused_and_leaves_nothing_behind(
-    alice, acme, asset_factory, sandbox, embedded_worker, dollar_a_second
+    alice, acme, asset_factory, fake_crun, embedded_worker, dollar_a_second
 ):
     acme.monthly_budget = Decimal("10.00")
     acme.save()
     spend(acme, "9.50")
-    request = render_request(asset_factory, acme, alice, clip=True)
+    request = render_request(asset_factory, acme, alice, clip=True, provider="crun")
 
     with pytest.raises(render.RenderRequestError) as refused:
         render.request_render(request)
@@ -94,7 +102,7 @@ def test_a_render_the_budget_cannot_cover_is_refused_and_leaves_nothing_behind(
     assert not RenderJob.objects.exists() and not JobEvent.objects.exists()
     assert list(CreditEntry.objects.values_list("kind", flat=True)) == [K.ADJUSTMENT]
     assert not AuditEntry.objects.exists()
-    assert nothing_sent(sandbox)
+    assert nothing_sent(fake_crun)
     assert credits.budget_status(acme).left == Decimal("0.50")
 
 
@@ -115,12 +123,12 @@ def test_the_request_page_shows_a_budget_refusal(alice, acme, asset_factory, log
 
 @pipeline
 def test_open_holds_count_against_the_budget_until_the_render_is_charged(
-    alice, acme, asset_factory, sandbox, embedded_worker, dollar_a_second
+    alice, acme, asset_factory, fake_crun, embedded_worker, dollar_a_second
 ):
     acme.monthly_budget = Decimal("1.50")
     acme.save()
-    sandbox.configure(result_bytes=VIDEO, render_delay=1.5)
-    request = render_request(asset_factory, acme, alice, clip=True)
+    fake_crun.configure(render_delay=1.5)
+    request = render_request(asset_factory, acme, alice, clip=True, provider="crun")
     estimate = estimate_of(request)
     assert estimate == Decimal("1.0000")
 
@@ -151,8 +159,9 @@ def threshold(acme, dollar_a_second) -> Team:
     return acme
 
 
-def awaiting(asset_factory, team: Team, user) -> RenderJob:
-    job = render.request_render(render_request(asset_factory, team, user, clip=True))
+def awaiting(asset_factory, team: Team, user, provider: str = "sandbox") -> RenderJob:
+    request = render_request(asset_factory, team, user, clip=True, provider=provider)
+    job = render.request_render(request)
     assert job.status == JobStatus.AWAITING_APPROVAL
     return job
 
@@ -163,12 +172,12 @@ def approve_url(job: RenderJob, action: str = "approve") -> str:
 
 @pipeline
 def test_a_render_over_the_threshold_waits_with_its_hold_and_sends_nothing(
-    alice, threshold, asset_factory, sandbox, embedded_worker, login
+    alice, threshold, asset_factory, fake_crun, embedded_worker, login
 ):
-    job = awaiting(asset_factory, threshold, alice)
+    job = awaiting(asset_factory, threshold, alice, provider="crun")
     render.reconcile(now=timezone.now() + datetime.timedelta(hours=2))  # not even the sweep
 
-    assert nothing_sent(sandbox)
+    assert nothing_sent(fake_crun)
     job.refresh_from_db()
     assert job.status == JobStatus.AWAITING_APPROVAL and job.approved_by is None
     assert [(e.kind, e.amount) for e in entries(job)] == [(K.HOLD, Decimal("1.0000"))]
@@ -179,15 +188,14 @@ def test_a_render_over_the_threshold_waits_with_its_hold_and_sends_nothing(
     assert login(alice).post(approve_url(job, "reject")).status_code == 403
     job.refresh_from_db()
     assert job.status == JobStatus.AWAITING_APPROVAL
-    assert nothing_sent(sandbox, 0)
+    assert nothing_sent(fake_crun)
 
 
 @pipeline
 def test_an_editor_approves_and_the_render_goes_ahead_with_the_approval_on_record(
-    alice, bob, threshold, asset_factory, sandbox, embedded_worker, login
+    alice, bob, threshold, asset_factory, fake_crun, embedded_worker, login
 ):
-    sandbox.configure(result_bytes=VIDEO)
-    job = awaiting(asset_factory, threshold, alice)
+    job = awaiting(asset_factory, threshold, alice, provider="crun")
 
     answer = login(bob).post(approve_url(job))
     assert answer.status_code == 302
@@ -208,7 +216,7 @@ def test_an_editor_approves_and_the_render_goes_ahead_with_the_approval_on_recor
         (AuditEntry.Action.RENDER_APPROVED, bob),
     ]
     assert kinds(job) == [K.HOLD, K.RELEASE, K.CHARGE] and total(job) == job.cost
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1
 
 
 @pytest.mark.parametrize(

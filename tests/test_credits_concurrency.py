@@ -22,8 +22,8 @@ from avatars import credits, render, video
 from avatars.models import CreditEntry, JobStatus, RenderJob
 from tests.conftest import stored_files
 from tests.files import mp4_bytes
-from tests.test_credits_budget import DOLLAR_A_SECOND
-from tests.test_credits_ledger import kinds, render_request, total
+from tests.helpers.jobs import render_request
+from tests.helpers.ledger import DOLLAR_A_SECOND, kinds, total
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -133,7 +133,7 @@ def test_requests_racing_for_the_last_dollars_never_overspend_the_budget(
     alice, acme, asset_factory, settings, contenders, affordable
 ):
     settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "sandbox": DOLLAR_A_SECOND}
-    request = render_request(asset_factory, acme, alice, clip=True)
+    request = render_request(asset_factory, acme, user=alice, provider="sandbox", clip=True)
     estimate = credits.price("sandbox", "720p", request.audio_clip.duration_seconds)
     for _ in range(ROUNDS):
         # Room for `affordable` more renders and 50 cents.

@@ -15,25 +15,22 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Sum
-from django.utils import timezone
 
 from avatars import credits, render
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 from avatars.models.credits import AppendOnly
-from tests.files import mp4_bytes
+from tests.helpers.callbacks import deliver, waiting_job
+from tests.helpers.jobs import render_request, status_path, wait_for
+from tests.helpers.ledger import entries, kinds, total
 from tests.helpers.waiting import wait_until
-from tests.pipeline import status_path, wait_for
-from tests.test_render_callbacks import deliver, delivery, waiting_job
 
-VIDEO = mp4_bytes()
 K = CreditEntry.Kind
 pipeline = pytest.mark.django_db(transaction=True)
 LEDGER = "/admin/avatars/creditentry/"
 AUDIT_LOG = "/admin/avatars/auditentry/"
-# A price of the sandbox that the sandbox's own reported credits (0.025 $/s) never equal,
-# so a test can tell which of the two a charge came from.
-SANDBOX_PRICE = {"720p": "0.10", "1080p": "0.20"}
+# A price of Crun's that the fake Crun's reported credits (0.025 $/s) never equal, so a test
+# can tell which of the two a charge came from.
+CRUN_PRICE = {"720p": "0.10", "1080p": "0.20"}
 
 
 @pytest.fixture
@@ -43,41 +40,13 @@ def worker_timeout() -> int:
 
 
 @pytest.fixture
-def sandbox_price(settings) -> dict[str, str]:
-    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "sandbox": SANDBOX_PRICE}
-    return SANDBOX_PRICE
+def crun_price(settings) -> dict[str, str]:
+    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "crun": CRUN_PRICE}
+    return CRUN_PRICE
 
 
-def render_request(assets, team: Team, user, *, clip: bool = False) -> render.RenderRequest:
-    """What a marketer asks for: a consented avatar speaking a script (or a 1 s clip)."""
-    avatar = assets.avatar(
-        team,
-        "Speaker",
-        consent_person="A. Person",
-        consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=90),
-    )
-    if clip:
-        speech = {"audio_clip": assets.clip(team)}
-    else:
-        speech = {
-            "script": assets.script(team, "Hello", "Hello {{name}}, this is a test render."),
-            "voice": assets.voice(team),
-            "variables": {"name": "Ada"},
-        }
-    return render.RenderRequest(team=team, user=user, avatar=avatar, provider="sandbox", **speech)
-
-
-def entries(job: RenderJob) -> list[CreditEntry]:
-    return list(CreditEntry.objects.filter(job=job).order_by("pk"))
-
-
-def kinds(job: RenderJob) -> list[str]:
-    return [entry.kind for entry in entries(job)]
-
-
-def total(job: RenderJob) -> Decimal:
-    return CreditEntry.objects.filter(job=job).aggregate(total=Sum("amount"))["total"]
+def crun_request(assets, team: Team, user) -> render.RenderRequest:
+    return render_request(assets, team, user=user, provider="crun")
 
 
 def settled_job(assets, team: Team, user, status: str = JobStatus.SUCCEEDED, **fields) -> RenderJob:
@@ -98,10 +67,9 @@ def settled_job(assets, team: Team, user, status: str = JobStatus.SUCCEEDED, **f
 
 @pipeline
 def test_a_success_holds_the_estimate_and_charges_the_reported_cost(
-    alice, acme, asset_factory, sandbox, embedded_worker, sandbox_price
+    alice, acme, asset_factory, fake_crun, embedded_worker, crun_price
 ):
-    sandbox.configure(result_bytes=VIDEO)
-    request = render_request(asset_factory, acme, alice)
+    request = crun_request(asset_factory, acme, alice)
 
     job = render.request_render(request)
     held = entries(job)
@@ -110,8 +78,8 @@ def test_a_success_holds_the_estimate_and_charges_the_reported_cost(
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     assert [(e.kind, e.amount) for e in held] == [(K.HOLD, job.estimated_cost)]
     spoken = credits.estimated_seconds(text=job.text)
-    assert job.estimated_cost == credits.price("sandbox", "720p", spoken) > 0
-    reported = Decimal(str(sandbox.tasks[job.provider_task_id].credits))
+    assert job.estimated_cost == credits.price("crun", "720p", spoken) > 0
+    reported = Decimal(str(fake_crun.cost(fake_crun.tasks[job.provider_task_id])))
     assert job.cost == reported == Decimal("0.0250")
     assert [(e.kind, e.amount) for e in entries(job)] == [
         (K.HOLD, job.estimated_cost),
@@ -120,7 +88,7 @@ def test_a_success_holds_the_estimate_and_charges_the_reported_cost(
     ]
     assert total(job) == job.cost
     rows = {(e.team_id, e.user_id, e.provider, e.job_id) for e in entries(job)}
-    assert rows == {(acme.pk, alice.pk, "sandbox", job.pk)}
+    assert rows == {(acme.pk, alice.pk, "crun", job.pk)}
     audit = AuditEntry.objects.get(job=job)
     assert (audit.action, audit.actor, audit.amount) == (
         AuditEntry.Action.RENDER_REQUESTED,
@@ -131,25 +99,18 @@ def test_a_success_holds_the_estimate_and_charges_the_reported_cost(
 
 @pipeline
 def test_without_a_reported_cost_the_charge_is_the_price_of_the_real_duration(
-    alice, acme, asset_factory, sandbox, embedded_worker, sandbox_price, monkeypatch
+    alice, acme, asset_factory, fake_crun, embedded_worker, crun_price
 ):
-    answer = type(sandbox).task_info
+    fake_crun.configure(report_cost=False)
 
-    def no_credits(task_id: str) -> tuple[int, dict, dict]:
-        status, body, headers = answer(sandbox, task_id)
-        if isinstance(body.get("data"), dict):
-            body = {**body, "data": {**body["data"], "credits": None}}
-        return status, body, headers
-
-    monkeypatch.setattr(sandbox, "task_info", no_credits)
-    sandbox.configure(result_bytes=VIDEO)
-
-    job = wait_for(render.request_render(render_request(asset_factory, acme, alice)))
+    job = wait_for(render.request_render(crun_request(asset_factory, acme, alice)))
 
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     assert job.duration_seconds == pytest.approx(1.0, abs=0.1)
-    expected = credits.price("sandbox", "720p", job.duration_seconds)
-    assert job.cost == expected != Decimal(str(sandbox.tasks[job.provider_task_id].credits))
+    expected = credits.price("crun", "720p", job.duration_seconds)
+    assert (
+        job.cost == expected != Decimal(str(fake_crun.cost(fake_crun.tasks[job.provider_task_id])))
+    )
     assert kinds(job) == [K.HOLD, K.RELEASE, K.CHARGE]
     assert entries(job)[-1].amount == expected == total(job)
 
@@ -167,11 +128,11 @@ def test_without_a_reported_cost_the_charge_is_the_price_of_the_real_duration(
     ids=["refused-at-submit", "failed-generation"],
 )
 def test_a_failed_render_releases_its_hold_and_is_not_charged(
-    alice, acme, asset_factory, sandbox, embedded_worker, behaviour, code
+    alice, acme, asset_factory, fake_crun, embedded_worker, behaviour, code
 ):
-    sandbox.configure(result_bytes=VIDEO, **behaviour)
+    fake_crun.configure(**behaviour)
 
-    job = wait_for(render.request_render(render_request(asset_factory, acme, alice)))
+    job = wait_for(render.request_render(crun_request(asset_factory, acme, alice)))
 
     assert job.status == JobStatus.FAILED
     assert job.error_code == code
@@ -180,17 +141,17 @@ def test_a_failed_render_releases_its_hold_and_is_not_charged(
         (K.RELEASE, -job.estimated_cost),
     ]
     assert total(job) == 0
-    assert {(e.user_id, e.provider) for e in entries(job)} == {(alice.pk, "sandbox")}
+    assert {(e.user_id, e.provider) for e in entries(job)} == {(alice.pk, "crun")}
     assert credits.budget_status(acme).committed == 0
 
 
 @pipeline
 def test_a_render_canceled_while_processing_releases_its_hold_and_stays_unpaid(
-    alice, bob, acme, asset_factory, sandbox, embedded_worker
+    alice, bob, acme, asset_factory, fake_crun, embedded_worker
 ):
-    sandbox.configure(result_bytes=VIDEO, render_delay=2.0)
+    fake_crun.configure(render_delay=2.0)
     job = wait_for(
-        render.request_render(render_request(asset_factory, acme, alice)),
+        render.request_render(crun_request(asset_factory, acme, alice)),
         lambda j: j.status == JobStatus.PROCESSING,
         timeout=10,
     )
@@ -201,7 +162,7 @@ def test_a_render_canceled_while_processing_releases_its_hold_and_stays_unpaid(
     job.refresh_from_db()
 
     assert job.status == JobStatus.CANCELED
-    assert sandbox.tasks[job.provider_task_id].status == "success"
+    assert fake_crun.tasks[job.provider_task_id].status == "success"
     assert kinds(job) == [K.HOLD, K.RELEASE] and total(job) == 0
     audit = AuditEntry.objects.get(action=AuditEntry.Action.RENDER_CANCELED)
     assert (audit.job, audit.actor) == (job, bob)
@@ -209,10 +170,10 @@ def test_a_render_canceled_while_processing_releases_its_hold_and_stays_unpaid(
 
 @pipeline
 def test_three_success_callbacks_and_a_poll_charge_the_job_once(
-    acme, asset_factory, sandbox, embedded_worker, settings, live_server
+    acme, asset_factory, fake_crun, embedded_worker, settings, live_server
 ):
-    job = waiting_job(sandbox, asset_factory, acme, settings, result_bytes=VIDEO)
-    body = delivery(sandbox, job)
+    job = waiting_job(fake_crun, asset_factory, acme, "crun", settings)
+    body = fake_crun.callback(fake_crun.tasks[job.provider_task_id])
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         polled = pool.submit(render.poll, job.pk, False)
@@ -227,7 +188,7 @@ def test_three_success_callbacks_and_a_poll_charge_the_job_once(
     assert job.events.filter(kind="callback").count() == 3
     assert kinds(job) == [K.HOLD, K.RELEASE, K.CHARGE]
     assert total(job) == job.cost == Decimal("0.0250")
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1
 
 
 def test_settling_a_job_again_changes_nothing(alice, acme, asset_factory):

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.test_credit_pages import Ledger, build_ledger
+from tests.helpers.credit_ledger import Ledger, build_ledger
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,10 @@
-"""The Crun client against the sandbox over real HTTP, and against a stub server for garbage.
+"""The Crun client against the fake Crun over real HTTP, and against a stub server for garbage.
 
-The sandbox speaks Crun's contract (shared/providers.md §1) and misbehaves on demand; the
-stub server answers whatever a test tells it to, for what the sandbox never sends.
+The fake speaks Crun's contract (shared/providers.md §1) and misbehaves on demand; the stub
+server answers whatever a test tells it to, for what the fake never sends.
 """
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,15 +14,17 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from avatars.providers import base, get_provider
+from avatars.providers import base
 from avatars.providers.crun import CrunProvider
-from avatars.sandbox.service import Task
-from tests.files import mp4_bytes
+from tests.fakes import crun as fake_crun
+from tests.fakes.crun import FakeCrun
+from tests.fakes.server import Task
+from tests.helpers.ports import free_port
+from tests.helpers.render_inputs import inputs
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
 
-# Tests that use the sandbox run on the live server, which makes them transactional; the
-# stub server and callback parsing need no database.
+# None of these needs the database: the client talks to servers on 127.0.0.1.
 SHORT = httpx.Timeout(1.0)
 TASK = {
     "task_id": "task_42",
@@ -37,7 +38,7 @@ TASK = {
 }
 
 
-# --- a stub server for answers the sandbox never gives ------------------------------------------
+# --- a stub server for answers the fake never gives --------------------------------------------
 
 
 @pytest.fixture
@@ -54,29 +55,14 @@ def stub_client(server: StubServer) -> CrunProvider:
 
 
 @pytest.fixture
-def crun(sandbox) -> CrunProvider:
-    """The sandbox provider as the app builds it: the Crun client pointed at /sandbox/."""
-    sandbox.configure(result_bytes=mp4_bytes())
-    return get_provider("sandbox")
+def crun(crun_server) -> CrunProvider:
+    """The Crun client as the app builds it, pointed at the fake Crun."""
+    return CrunProvider(crun_server.url, fake_crun.API_KEY)
 
 
-def inputs(**changes: object) -> base.RenderInputs:
-    values = {
-        "image_url": "http://127.0.0.1:9/portrait.jpg",
-        "resolution": "720p",
-        "callback_url": "",
-        "idempotency_key": "avatar-studio-test",
-        "text": "Hello there.",
-        "voice": "Kore (Female)",
-        "voice_language": "English (US)",
-    }
-    return base.RenderInputs(**(values | changes))
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def task(status: str, error: str = "") -> Task:
+    """A task the fake knows, in `status`."""
+    return Task(id="task_x", payload={}, webhook_url="", status=status, created_at=0, error=error)
 
 
 def envelope(data: object, code: int = 200) -> bytes:
@@ -86,30 +72,34 @@ def envelope(data: object, code: int = 200) -> bytes:
 # --- submitting and fetching -------------------------------------------------------------------
 
 
-def test_submit_returns_the_task_id_and_sends_the_documented_payload(crun, sandbox):
+def test_submit_returns_the_task_id_and_sends_the_documented_payload(crun, crun_server):
     task_id = crun.submit(inputs(callback_url="https://studio.example/callbacks/x/", seed=7))
 
     assert task_id.startswith("task_")
-    assert sandbox.calls["CreateTask"] == 1
-    task = sandbox.tasks[task_id]
-    assert task.callback_url == "https://studio.example/callbacks/x/"
-    assert task.param["text"] == "Hello there."
-    assert task.param["voice"] == "Kore (Female)"
-    assert task.param["voice_language"] == "English (US)"
-    assert task.param["resolution"] == "720p"
-    assert task.param["seed"] == 7
-    assert "audio_url" not in task.param
+    assert crun_server.calls["create"] == 1
+    (create,) = crun_server.requests
+    assert create.headers["x-api-key"] == fake_crun.API_KEY
+    assert create.body["model"] == "prunaai/p-video-avatar"
+    task = crun_server.tasks[task_id]
+    param = task.payload["input"]
+    assert task.webhook_url == "https://studio.example/callbacks/x/"
+    assert param["text"] == "Hello there."
+    assert param["voice"] == "Kore (Female)"
+    assert param["voice_language"] == "English (US)"
+    assert param["resolution"] == "720p"
+    assert param["seed"] == 7
+    assert "audio_url" not in param
 
 
-def test_fetch_follows_a_real_task_to_success(crun, sandbox):
+def test_fetch_follows_a_real_task_to_success(crun, crun_server):
     task_id = crun.submit(inputs())
-    wait_until(lambda: sandbox.tasks[task_id].status == "success")
+    wait_until(lambda: crun_server.tasks[task_id].status == "success")
 
     state = crun.fetch(task_id)
 
     assert state.task_id == task_id
     assert state.status == base.TaskStatus.SUCCEEDED
-    assert state.video_url.endswith(f"/sandbox/results/{task_id}.mp4")
+    assert state.video_url.startswith(f"{crun_server.url}/files/{task_id}.mp4?token=")
     assert state.duration_seconds == 1.0
     assert state.cost == Decimal("0.025")
 
@@ -132,10 +122,10 @@ def test_fetch_follows_a_real_task_to_success(crun, sandbox):
     ],
     ids=["pending", "running", "success", "failed"],
 )
-def test_fetch_maps_each_crun_status(crun, sandbox, crun_status, result, expected):
-    sandbox.tasks["task_x"] = Task(
-        task_id="task_x", param={}, callback_url="", status=crun_status, result=result
-    )
+def test_fetch_maps_each_crun_status(crun, crun_server, crun_status, result, expected):
+    crun_server.tasks["task_x"] = task(crun_status, error=result["message"] if result else "")
+    if result and result["media_urls"]:
+        crun_server.configure(result_url=result["media_urls"][0])
 
     state = crun.fetch("task_x")
 
@@ -151,14 +141,10 @@ def test_fetch_maps_each_crun_status(crun, sandbox, crun_status, result, expecte
         assert state.error_code
 
 
-def test_a_task_that_failed_during_generation_has_the_same_code_as_a_501_on_submit(crun, sandbox):
-    sandbox.tasks["task_x"] = Task(
-        task_id="task_x",
-        param={},
-        callback_url="",
-        status="failed",
-        result={"code": 501, "message": "face not found", "media_urls": []},
-    )
+def test_a_task_that_failed_during_generation_has_the_same_code_as_a_501_on_submit(
+    crun, crun_server
+):
+    crun_server.tasks["task_x"] = task("failed", error="face not found")
 
     assert crun.fetch("task_x").error_code == base.GenerationFailed.code
 
@@ -186,17 +172,17 @@ CODES = [
     ids=[str(row[0]) for row in CODES],
 )
 def test_each_crun_code_raises_its_typed_error(
-    crun, sandbox, code, error_class, typed_code, words, retryable, safe
+    crun, crun_server, code, error_class, typed_code, words, retryable, safe
 ):
-    for call in ("CreateTask", "TaskInfo"):
+    for call in ("create", "fetch"):
         for errors_in_json in (False, True):
             where = f"{code} on {call}, {'JSON code' if errors_in_json else 'HTTP status'}"
-            sandbox.reset()
-            option = "create_error" if call == "CreateTask" else "info_error"
-            sandbox.configure(**{option: code}, errors_in_json=errors_in_json, retry_after=7)
+            crun_server.reset(
+                **{f"{call}_error": code}, errors_in_json=errors_in_json, retry_after=7
+            )
 
             with pytest.raises(base.ProviderError) as raised:
-                crun.submit(inputs()) if call == "CreateTask" else crun.fetch("task_00000001")
+                crun.submit(inputs()) if call == "create" else crun.fetch("task_00000001")
 
             error = raised.value
             assert type(error) is error_class, where
@@ -207,12 +193,12 @@ def test_each_crun_code_raises_its_typed_error(
             assert "Traceback" not in error.message and "{" not in error.message, where
             if code == 429:
                 assert error.retry_after == 7.0, where
-            assert sandbox.calls[call] == 1, where
-            assert not sandbox.tasks, where
+            assert crun_server.calls["create" if call == "create" else "get"] == 1, where
+            assert not crun_server.tasks, where
 
 
-def test_a_rate_limit_without_retry_after_waits_a_default(crun, sandbox):
-    sandbox.configure(create_error=429, retry_after=None)
+def test_a_rate_limit_without_retry_after_waits_a_default(crun, crun_server):
+    crun_server.configure(create_error=429, retry_after=None)
 
     with pytest.raises(base.RateLimited) as raised:
         crun.submit(inputs())
@@ -232,23 +218,23 @@ def test_a_retry_after_given_as_a_date_is_honoured(stub_server):
     assert 25 <= raised.value.retry_after <= 30
 
 
-def test_a_wrong_api_key_is_an_auth_error(sandbox, live_server):
-    provider = CrunProvider(f"{live_server.url}/sandbox", "not-the-key")
+def test_a_wrong_api_key_is_an_auth_error(crun_server):
+    provider = CrunProvider(crun_server.url, "not-the-key")
 
     with pytest.raises(base.AuthError, match="refused our API key"):
         provider.submit(inputs())
     with pytest.raises(base.AuthError):
         provider.fetch("task_00000001")
 
-    assert sandbox.calls["CreateTask"] == 0
-    assert not sandbox.tasks
+    assert crun_server.calls["create"] == 0
+    assert not crun_server.tasks
 
 
 # --- the network failing -----------------------------------------------------------------------
 
 
 def test_a_refused_connection_is_unavailable_and_safe_to_resubmit():
-    provider = CrunProvider(f"http://127.0.0.1:{closed_port()}", "key", timeout=SHORT)
+    provider = CrunProvider(f"http://127.0.0.1:{free_port()}", "key", timeout=SHORT)
 
     with pytest.raises(base.Unavailable) as raised:
         provider.submit(inputs())
@@ -259,21 +245,24 @@ def test_a_refused_connection_is_unavailable_and_safe_to_resubmit():
     assert "could not be reached" in error.message
 
 
-def test_a_create_task_that_times_out_is_no_answer_and_not_safe_to_resubmit(sandbox, live_server):
-    sandbox.configure(create_delay=2.0, result_bytes=mp4_bytes())
-    provider = CrunProvider(f"{live_server.url}/sandbox", "sandbox", timeout=SHORT)
+def test_a_create_task_that_times_out_is_no_answer_and_not_safe_to_resubmit(
+    crun_server: FakeCrun,
+):
+    crun_server.configure(create_delay=4.0)
+    provider = CrunProvider(crun_server.url, fake_crun.API_KEY, timeout=SHORT)
 
     started = time.monotonic()
     with pytest.raises(base.NoAnswer) as raised:
         provider.submit(inputs())
 
-    assert time.monotonic() - started < 1.9
+    assert time.monotonic() - started < 4.0  # gave up after its 1 s, before the answer
     error = raised.value
     assert error.retryable and not error.safe_to_resubmit
     assert "did not answer in time" in error.message
     # The slow CreateTask did start a render: exactly why it must not be sent again at once.
-    wait_until(lambda: len(sandbox.tasks) == 1)
-    assert sandbox.calls["CreateTask"] == 1
+    crun_server.join()
+    assert len(crun_server.tasks) == 1
+    assert crun_server.calls["create"] == 1
 
 
 def test_a_task_info_that_times_out_is_unavailable(stub_server):
@@ -438,24 +427,3 @@ def test_parse_callback_rejects_what_it_cannot_understand(body, words):
 def test_parse_callback_rejects_a_deeply_nested_body():
     with pytest.raises(base.CallbackRejected):
         PARSER.parse_callback(b"[" * 100_000, {})
-
-
-def test_any_process_serving_the_sandbox_answers_for_a_task(sandbox):
-    from avatars.sandbox.service import SandboxService
-
-    sandbox.configure(result_bytes=mp4_bytes(), send_callback=False)
-    payload = {
-        "input": {"image_url": "http://127.0.0.1:9/p.jpg", "text": "Hi", "resolution": "720p"}
-    }
-    _, created, _ = sandbox.create_task(payload)
-    task_id = created["data"]["task_id"]
-    wait_until(lambda: sandbox.tasks[task_id].status == "success")
-
-    elsewhere = SandboxService()  # another web worker: nothing of this task in its memory
-    status, answer, _ = elsewhere.task_info(task_id)
-
-    assert status == 200
-    assert answer["data"]["status"] == "success"
-    assert answer["data"]["result"]["media_urls"][0].endswith(f"/results/{task_id}.mp4")
-    assert elsewhere.result_path(task_id) is not None
-    assert elsewhere.task_info("task_../../etc/passwd")[0] == 404

@@ -12,11 +12,14 @@ from playwright.sync_api import Page, expect
 from avatars import captions
 from avatars.models import RenderJob
 from tests.browser import PHONE, SCREENSHOTS
-from tests.pipeline import wait_for
-from tests.test_drafts import grace  # noqa: F401  (a fixture)
-from tests.test_studio_browser import fast_passwords, log_in  # noqa: F401  (a fixture)
+from tests.helpers.browser_login import log_in
+from tests.helpers.jobs import wait_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_passwords"),
+]
 
 # Resolves with what the browser made of the video: its length, its size and the pixels of one
 # frame drawn onto a canvas (their spread tells a picture from a blank), and the captions track.
@@ -67,7 +70,7 @@ def test_a_draft_plays_with_captions_and_is_sent_on(
     alice,
     acme,
     asset_factory,
-    grace,  # noqa: F811
+    grace,
     sandbox,
     embedded_worker,
     live_server,

@@ -5,14 +5,12 @@ from pathlib import Path
 
 import dramatiq
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from avatars import drafts, media, routing, scripts
-from avatars.library import attach_portrait
+from avatars import drafts, routing, scripts
 from avatars.models import Avatar, CreditEntry, JobEvent, JobStatus, RenderJob
 from avatars.sandbox.video import NO_FACE_NOTE
-from tests.pipeline import wait_for
+from tests.helpers.jobs import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,14 +24,6 @@ def consented(avatar: Avatar) -> Avatar:
     avatar.consent_expires = timezone.localdate() + timezone.timedelta(days=90)
     avatar.save()
     return avatar
-
-
-@pytest.fixture
-def grace(acme) -> Avatar:
-    avatar = Avatar(team=acme, name="Grace")
-    upload = SimpleUploadedFile("grace.jpg", GRACE.read_bytes())
-    attach_portrait(avatar, media.prepare_portrait(upload))
-    return consented(avatar)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import datetime
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from avatars.models import WorkerHeartbeat
 from tests.brokers import using_broker
+from tests.helpers.ports import free_port
 from tests.pipeline import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +50,7 @@ def test_readyz_is_ready_on_real_redis(client, db):
 
 
 def test_readyz_names_an_unreachable_broker_and_why(client, db):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     with using_broker(RedisBroker(url=f"redis://127.0.0.1:{port}/0")):
         response = client.get("/readyz")
 
@@ -177,12 +175,6 @@ def wait_for_workers(client, done, timeout: float = 60.0) -> dict:
             return body
         time.sleep(0.2)
     raise AssertionError(f"/healthz/workers never got there: {body}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_gunicorn_serves_health_and_keeps_tokens_out_of_its_access_log(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from avatars import roles
 from avatars.models import JobEvent, JobStatus, RenderJob
 from tests.files import mp4_bytes
+from tests.helpers.admin_forms import request_form
 
 ADD = "/admin/avatars/renderjob/add/"
 
@@ -25,23 +26,6 @@ def library(acme, asset_factory):
         "voice": asset_factory.voice(acme, "Host"),
         "clip": asset_factory.clip(acme, "Intro"),
     }
-
-
-def request_form(team, library, **changes):
-    form = {
-        "team": team.pk,
-        "avatar": library["avatar"].pk,
-        "script": library["script"].pk,
-        "voice": library["voice"].pk,
-        "audio_clip": "",
-        "variables": "name=Ada",
-        "resolution": "720p",
-        "seed": "",
-        "video_prompt": "",
-        "provider": "sandbox",
-    }
-    form.update(changes)
-    return form
 
 
 def form_errors(response) -> dict:

@@ -18,10 +18,11 @@ from avatars.providers import base, webhooks
 from avatars.providers.lumenfall import IDEMPOTENCY_HEADER, LumenfallProvider
 from tests.fakes import lumenfall
 from tests.fakes.server import VIDEO, Task
+from tests.helpers.ports import free_port
+from tests.helpers.render_inputs import inputs
 from tests.helpers.standard_webhooks import signed as signed_by_the_standard
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
-from tests.test_crun_client import closed_port, inputs
 
 SHORT = httpx.Timeout(1.0)
 
@@ -260,7 +261,7 @@ def test_a_create_still_in_flight_under_its_key_is_sent_again_later():
 
 
 def test_a_refused_connection_is_unavailable_and_may_fall_back():
-    provider = LumenfallProvider(f"http://127.0.0.1:{closed_port()}/v1", "key", timeout=SHORT)
+    provider = LumenfallProvider(f"http://127.0.0.1:{free_port()}/v1", "key", timeout=SHORT)
 
     with pytest.raises(base.Unavailable) as raised:
         provider.submit(inputs())

@@ -1,7 +1,6 @@
 """/metrics: the Prometheus exposition, computed from the database and the broker."""
 
 import datetime
-import socket
 from decimal import Decimal
 
 import pytest
@@ -16,6 +15,7 @@ from avatars.models import CreditEntry, ProviderCall, RenderJob, WorkerHeartbeat
 from avatars.providers.base import RateLimited
 from avatars.providers.monitoring import Monitored
 from tests.brokers import using_broker
+from tests.helpers.ports import free_port
 from tests.pipeline import REDIS_URL
 
 TOKEN = "scrape-me-please"
@@ -223,9 +223,7 @@ def test_it_reports_queue_depth_on_redis(scrape):
 
 
 def test_it_says_when_the_broker_does_not_answer(scrape):
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
+    port = free_port()
     with using_broker(RedisBroker(url=f"redis://127.0.0.1:{port}/0")):
         samples = scrape()
 

@@ -21,7 +21,7 @@ from avatars.models import JobEvent, ProviderCall, RenderJob
 from avatars.observability import provider_calls
 from avatars.providers import configured_providers, get_provider
 from tests.fakes import lumenfall, replicate
-from tests.pipeline import request_speech, wait_for
+from tests.helpers.jobs import request_speech, wait_for
 
 HEALTH = "/admin/avatars/providercall/"
 SECRETS = [lumenfall.API_KEY, lumenfall.SECRET, replicate.API_TOKEN, replicate.SECRET]
@@ -169,10 +169,8 @@ def messages_of(response) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_test_connection_makes_a_free_call_to_each_provider(
-    root, login, sandbox, fake_lumenfall, fake_replicate, settings, live_server
+    root, login, fake_crun, fake_lumenfall, fake_replicate
 ):
-    settings.CRUN_BASE_URL = f"{live_server.url}/sandbox"
-    settings.CRUN_API_KEY = "sandbox"
     client = login(root)
 
     said = {
@@ -186,7 +184,7 @@ def test_test_connection_makes_a_free_call_to_each_provider(
         "Replicate accepted our token and knows the model prunaai/p-video-avatar."
     ]
     # The check's call, and the re-read kept for the reconciliation page (avatars/crun_balance.py).
-    assert sandbox.calls["balance"] == 2
+    assert fake_crun.calls["balance"] == 2 and not fake_crun.tasks
     assert fake_lumenfall.calls["dry_run"] == 1 and not fake_lumenfall.tasks
     assert fake_replicate.calls["model"] == 1 and not fake_replicate.tasks
     checks = ProviderCall.objects.filter(operation="check")

@@ -6,28 +6,34 @@ timeline that says what happened, and its video copied before the provider's lin
 """
 
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
 from django.utils import timezone
 
 from avatars import render
 from avatars.models import CreditEntry, JobStatus, RenderJob, WebhookDelivery
-from tests.conftest import stored_files
 from tests.fakes import FakeProvider
+from tests.helpers.callbacks import deliver, waiting_job
+from tests.helpers.jobs import (
+    assert_legal_path,
+    callbacks,
+    notes,
+    renders,
+    request_speech,
+    status_path,
+    wait_for,
+)
+from tests.helpers.settling import settle
 from tests.helpers.waiting import wait_until
-from tests.pipeline import request_speech, status_path, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SUCCESS_PATH = ["queued", "submitting", "submitted", "storing", "succeeded"]
 COST = {"lumenfall": Decimal("0.0300"), "replicate": Decimal("0.0250")}
-DONE = {"lumenfall": "completed", "replicate": "succeeded"}
 
 
 @pytest.fixture
@@ -51,18 +57,6 @@ def start(fake: FakeProvider, assets, team, provider: str, **behaviour: object) 
     return request_speech(assets, team, provider=provider)
 
 
-def renders(media_root: Path) -> list[Path]:
-    return stored_files(media_root / "renders")
-
-
-def callbacks(job: RenderJob) -> list:
-    return list(job.events.filter(kind="callback").order_by("created_at", "pk"))
-
-
-def notes(job: RenderJob) -> list[str]:
-    return list(job.events.filter(kind="note").values_list("message", flat=True))
-
-
 def assert_stored_once(job: RenderJob, media_root: Path, provider: str) -> None:
     assert job.status == JobStatus.SUCCEEDED, job.error_message
     assert job.error_code == "" and job.error_message == ""
@@ -75,20 +69,6 @@ def assert_stored_once(job: RenderJob, media_root: Path, provider: str) -> None:
     assert ledger.get(kind="charge").amount == COST[provider]
 
 
-def deliver(live_server, job: RenderJob, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    path = reverse("provider-callback", args=[job.provider, job.pk, job.callback_token])
-    return httpx.post(live_server.url + path, content=body, headers=headers, timeout=10)
-
-
-def waiting_job(fake: FakeProvider, assets, team, provider: str, settings) -> RenderJob:
-    """A job whose render is done at the provider, but nobody has told us yet."""
-    settings.POLL_FIRST_SECONDS = 30  # keep the poller out of the way
-    job = start(fake, assets, team, provider, send_webhook=False)
-    job = wait_for(job, lambda j: j.status == JobStatus.SUBMITTED)
-    wait_until(lambda: fake.tasks[job.provider_task_id].status == DONE[provider])
-    return job
-
-
 # --- success --------------------------------------------------------------------------------
 
 
@@ -98,7 +78,11 @@ def test_a_render_succeeds_by_webhook(
     job = wait_for(start(fake, asset_factory, acme, provider))
 
     assert_stored_once(job, media_root, provider)
-    assert status_path(job) == SUCCESS_PATH
+    # A poll may find the render running or done before the webhook comes: the path may or
+    # may not pass through "processing", but each of its steps is a legal one.
+    assert_legal_path(job)
+    assert status_path(job)[:3] == SUCCESS_PATH[:3]
+    settle(fake)
     (callback,) = callbacks(job)
     assert callback.data["delivery_id"] == f"msg_{job.provider_task_id}"
     assert "reports “succeeded”" in callback.message
@@ -121,17 +105,14 @@ def test_a_lumenfall_create_carries_the_jobs_idempotency_key(
 def test_a_render_succeeds_by_polling_when_no_webhook_comes(
     acme, asset_factory, fake, provider, embedded_worker, media_root
 ):
-    job = wait_for(start(fake, asset_factory, acme, provider, send_webhook=False, render_delay=1))
+    # Still rendering when the first poll (released by the worker within a second) asks.
+    job = start(fake, asset_factory, acme, provider, send_webhook=False, render_delay=2.5)
+    job = wait_for(job)
 
     assert_stored_once(job, media_root, provider)
-    assert status_path(job) == [
-        "queued",
-        "submitting",
-        "submitted",
-        "processing",
-        "storing",
-        "succeeded",
-    ]
+    assert_legal_path(job)
+    assert status_path(job)[:3] == SUCCESS_PATH[:3]
+    assert "processing" in status_path(job)
     assert callbacks(job) == []
     assert fake.calls["get"] >= 2 and fake.calls["create"] == 1
 
@@ -333,7 +314,7 @@ def test_a_webhook_with_a_bad_missing_or_stale_signature_is_refused_and_changes_
     answer = deliver(live_server, job, body, headers)
 
     assert answer.status_code == 401
-    time.sleep(0.3)
+    settle(fake)
     job.refresh_from_db()
     assert job.status == JobStatus.SUBMITTED and job.result_url == ""
     assert (status_path(job), fake.calls["get"]) == before
@@ -366,7 +347,7 @@ def test_a_replayed_webhook_changes_nothing(
     answer = deliver(live_server, job, body, headers)
 
     assert answer.status_code == 200 and answer.json() == {"ok": True, "repeated": True}
-    time.sleep(0.3)
+    settle(fake)
     job.refresh_from_db()
     assert (status_path(job), fake.calls["get"], job.finished_at) == before
     _, replay = callbacks(job)
@@ -382,9 +363,11 @@ def test_a_webhook_delivered_three_times_stores_the_video_once(
     job = start(fake, asset_factory, acme, provider, webhook_copies=3, webhook_same_id=same_id)
     wait_until(lambda: len(callbacks(job)) == 3)
     job = wait_for(job)
+    settle(fake)
 
     assert_stored_once(job, media_root, provider)
-    assert status_path(job) == SUCCESS_PATH
+    assert_legal_path(job)
+    assert status_path(job)[:3] == SUCCESS_PATH[:3]
     repeated = [c for c in callbacks(job) if c.message.startswith("Ignored a repeated delivery")]
     assert len(repeated) == (2 if same_id else 0)
     assert WebhookDelivery.objects.filter(job=job).count() == (1 if same_id else 3)
@@ -451,10 +434,10 @@ def test_canceling_a_lumenfall_render_keeps_the_job_canceled_when_it_finishes(
     wait_for(job, lambda j: j.status == JobStatus.PROCESSING, timeout=10)
 
     assert render.cancel(job.pk, None)
-    wait_until(lambda: callbacks(job))
-    time.sleep(0.5)
+    settle(fake_lumenfall)  # the render finishes and its webhook is delivered
     job.refresh_from_db()
 
+    assert callbacks(job)
     assert job.status == JobStatus.CANCELED
     assert renders(media_root) == []
 

@@ -13,8 +13,7 @@ from avatars.admin.teams import TeamForm
 from avatars.models import CreditEntry, JobEvent, JobStatus, RenderJob, Team
 from avatars.providers import base, get_provider
 from tests.fakes import lumenfall, replicate
-from tests.fakes.server import VIDEO
-from tests.pipeline import request_speech, status_path, wait_for
+from tests.helpers.jobs import request_speech, status_path, wait_for
 
 LABEL = {"crun": "Crun", "lumenfall": "Lumenfall", "replicate": "Replicate"}
 UNAVAILABLE = {"crun": 500, "lumenfall": 502, "replicate": 503}
@@ -26,17 +25,14 @@ def worker_timeout() -> int:
 
 
 @pytest.fixture
-def providers(sandbox, fake_lumenfall, fake_replicate, settings, live_server):
-    """All three paid providers on fakes: Crun is the sandbox, which speaks Crun's contract."""
-    settings.CRUN_BASE_URL = f"{live_server.url}/sandbox"
-    settings.CRUN_API_KEY = "sandbox"
+def providers(fake_crun, fake_lumenfall, fake_replicate, settings):
+    """All three paid providers on fakes."""
     settings.SUBMIT_MAX_ATTEMPTS = 2
-    sandbox.configure(result_bytes=VIDEO)
-    return {"crun": sandbox, "lumenfall": fake_lumenfall, "replicate": fake_replicate}
+    return {"crun": fake_crun, "lumenfall": fake_lumenfall, "replicate": fake_replicate}
 
 
 def creates(fakes, name: str) -> int:
-    return fakes[name].calls["CreateTask" if name == "crun" else "create"]
+    return fakes[name].calls["create"]
 
 
 def started(fakes, name: str) -> int:

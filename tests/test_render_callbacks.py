@@ -2,10 +2,10 @@
 
 A callback is only a hint. The URL's token decides whether it is recorded at all; what it
 claims is believed only once TaskInfo says the same, and nothing it says moves a job back.
+The provider is the fake Crun (tests/fakes/crun.py).
 """
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,14 +15,12 @@ from django.test import Client
 from django.urls import reverse
 
 from avatars.models import JobStatus, RenderJob
-from tests.conftest import stored_files
-from tests.files import mp4_bytes
-from tests.helpers.waiting import wait_until
-from tests.pipeline import request_speech, status_path, wait_for
+from tests.helpers.callbacks import callback_path, deliver, waiting_job
+from tests.helpers.jobs import callbacks, renders, request_speech, status_path, wait_for
+from tests.helpers.settling import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VIDEO = mp4_bytes()
 SUCCESS_PATH = ["queued", "submitting", "submitted", "storing", "succeeded"]
 
 
@@ -32,40 +30,14 @@ def worker_timeout() -> int:
     return 100
 
 
-def callback_path(job: RenderJob, token: str | None = None, provider: str = "sandbox") -> str:
-    return reverse("provider-callback", args=[provider, job.pk, token or job.callback_token])
+def waiting(fake_crun, asset_factory, team, settings) -> RenderJob:
+    """A job whose render is done at Crun but which nobody has told yet."""
+    return waiting_job(fake_crun, asset_factory, team, "crun", settings)
 
 
-def deliver(live_server, job: RenderJob, body: bytes | str) -> httpx.Response:
-    return httpx.post(
-        live_server.url + callback_path(job),
-        content=body,
-        headers={"content-type": "application/json"},
-        timeout=10,
-    )
-
-
-def delivery(sandbox, job: RenderJob, **changes: object) -> str:
-    """A callback body as Crun sends it, about the job's task as the sandbox has it now."""
-    data = sandbox.tasks[job.provider_task_id].as_data() | changes
-    return json.dumps({"code": 200, "message": "success", "data": data})
-
-
-def waiting_job(sandbox, asset_factory, team, settings, **behaviour: object) -> RenderJob:
-    """A job whose render is done at the provider but which nobody has told yet."""
-    settings.POLL_FIRST_SECONDS = 30  # keep the poller out of the way
-    sandbox.configure(**{"result_bytes": VIDEO, "send_callback": False, **behaviour})
-    job = wait_for(request_speech(asset_factory, team), lambda j: j.status == JobStatus.SUBMITTED)
-    wait_until(lambda: sandbox.tasks[job.provider_task_id].status == "success")
-    return job
-
-
-def callbacks(job: RenderJob) -> list:
-    return list(job.events.filter(kind="callback").order_by("created_at", "pk"))
-
-
-def renders(media_root: Path) -> list[Path]:
-    return stored_files(media_root / "renders")
+def delivery(fake_crun, job: RenderJob, **changes: object) -> str:
+    """A callback body as Crun sends it, about the job's task as the fake has it now."""
+    return fake_crun.callback(fake_crun.tasks[job.provider_task_id], **changes)
 
 
 def assert_succeeded_once(job: RenderJob, media_root: Path) -> None:
@@ -82,10 +54,10 @@ def assert_succeeded_once(job: RenderJob, media_root: Path) -> None:
 
 
 def test_the_same_success_delivered_five_times_is_stored_once(
-    acme, asset_factory, sandbox, embedded_worker, settings, live_server, media_root
+    acme, asset_factory, fake_crun, embedded_worker, settings, live_server, media_root
 ):
-    job = waiting_job(sandbox, asset_factory, acme, settings)
-    body = delivery(sandbox, job)
+    job = waiting(fake_crun, asset_factory, acme, settings)
+    body = delivery(fake_crun, job)
 
     with ThreadPoolExecutor(max_workers=5) as pool:
         answers = list(pool.map(lambda _: deliver(live_server, job, body), range(5)))
@@ -98,19 +70,19 @@ def test_the_same_success_delivered_five_times_is_stored_once(
     assert len(recorded) == 5
     assert {c.data["status"] for c in recorded} == {"succeeded"}
     assert all("reports “succeeded”" in c.message for c in recorded)
-    assert 1 <= sandbox.calls["TaskInfo"] <= 5
-    assert sandbox.calls["CreateTask"] == 1
+    assert 1 <= fake_crun.calls["get"] <= 5
+    assert fake_crun.calls["create"] == 1
 
 
 def test_a_running_callback_after_success_never_moves_the_job_back(
-    acme, asset_factory, sandbox, embedded_worker, settings, live_server, media_root
+    acme, asset_factory, fake_crun, embedded_worker, settings, live_server, media_root
 ):
-    job = waiting_job(sandbox, asset_factory, acme, settings)
+    job = waiting(fake_crun, asset_factory, acme, settings)
 
     for status in ("success", "running", "pending"):
-        assert deliver(live_server, job, delivery(sandbox, job, status=status)).status_code == 200
+        assert deliver(live_server, job, delivery(fake_crun, job, status=status)).status_code == 200
     job = wait_for(job)
-    assert deliver(live_server, job, delivery(sandbox, job, status="running")).status_code == 200
+    assert deliver(live_server, job, delivery(fake_crun, job, status="running")).status_code == 200
     job.refresh_from_db()
 
     assert_succeeded_once(job, media_root)
@@ -121,39 +93,41 @@ def test_a_running_callback_after_success_never_moves_the_job_back(
         "pending",
         "running",
     ]
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1
 
 
 def test_a_callback_after_the_poller_finished_the_job_changes_nothing(
-    acme, asset_factory, sandbox, embedded_worker, live_server, media_root
+    acme, asset_factory, fake_crun, embedded_worker, live_server, media_root
 ):
-    sandbox.configure(result_bytes=VIDEO, send_callback=False)
-    job = wait_for(request_speech(asset_factory, acme))
+    fake_crun.configure(send_webhook=False)
+    job = wait_for(request_speech(asset_factory, acme, provider="crun"))
     assert_succeeded_once(job, media_root)
     before = (job.status, job.finished_at, job.video.name, status_path(job), renders(media_root))
-    info_calls = sandbox.calls["TaskInfo"]
+    info_calls = fake_crun.calls["get"]
 
-    answer = deliver(live_server, job, delivery(sandbox, job))
+    answer = deliver(live_server, job, delivery(fake_crun, job))
 
     assert answer.status_code == 200
-    time.sleep(0.3)
+    settle(fake_crun)
     job.refresh_from_db()
     after = (job.status, job.finished_at, job.video.name, status_path(job), renders(media_root))
     assert after == before
     assert len(callbacks(job)) == 1
-    assert sandbox.calls["TaskInfo"] == info_calls  # a final job is not even checked again
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["get"] == info_calls  # a final job is not even checked again
+    assert fake_crun.calls["create"] == 1
 
 
 # --- deliveries that are not believed ----------------------------------------------------------
 
 
 def test_a_success_claim_for_a_task_still_running_is_not_believed(
-    acme, asset_factory, sandbox, embedded_worker, live_server, media_root
+    acme, asset_factory, fake_crun, embedded_worker, live_server, media_root
 ):
-    sandbox.configure(result_bytes=VIDEO, render_delay=2.0)
+    fake_crun.configure(render_delay=2.0)
     job = wait_for(
-        request_speech(asset_factory, acme), lambda j: j.status == JobStatus.PROCESSING, timeout=10
+        request_speech(asset_factory, acme, provider="crun"),
+        lambda j: j.status == JobStatus.PROCESSING,
+        timeout=10,
     )
     forged = {
         "data": {
@@ -162,39 +136,39 @@ def test_a_success_claim_for_a_task_still_running_is_not_believed(
             "result": {"code": 200, "media_urls": ["http://10.0.0.1/forged.mp4"]},
         }
     }
-    info_calls = sandbox.calls["TaskInfo"]
+    info_calls = fake_crun.calls["get"]
 
     assert deliver(live_server, job, json.dumps(forged)).status_code == 200
 
     # The delivery made us ask TaskInfo, which says the render is still running.
-    wait_until(lambda: sandbox.calls["TaskInfo"] > info_calls)
-    time.sleep(0.2)
+    settle(fake_crun, renders=False)
+    assert fake_crun.calls["get"] > info_calls
     job.refresh_from_db()
     assert job.status == JobStatus.PROCESSING and job.result_url == ""
     job = wait_for(job)
     assert_succeeded_once(job, media_root)
-    assert job.result_url.endswith(f"/sandbox/results/{job.provider_task_id}.mp4")
+    assert job.result_url.startswith(f"{fake_crun.url}/files/{job.provider_task_id}.mp4?")
     assert status_path(job) == [*SUCCESS_PATH[:3], "processing", *SUCCESS_PATH[3:]]
-    assert len(callbacks(job)) == 2  # the forged one and the sandbox's own
-    assert sandbox.calls["CreateTask"] == 1
+    assert len(callbacks(job)) == 2  # the forged one and Crun's own
+    assert fake_crun.calls["create"] == 1
 
 
 def test_a_callback_about_another_task_is_ignored(
-    acme, asset_factory, sandbox, embedded_worker, settings, live_server, media_root
+    acme, asset_factory, fake_crun, embedded_worker, settings, live_server, media_root
 ):
-    job = waiting_job(sandbox, asset_factory, acme, settings)
+    job = waiting(fake_crun, asset_factory, acme, settings)
 
-    answer = deliver(live_server, job, delivery(sandbox, job, task_id="task_99999999"))
+    answer = deliver(live_server, job, delivery(fake_crun, job, task_id="task_99999999"))
 
     assert answer.status_code == 200
     notes = list(job.events.filter(kind="note").values_list("message", flat=True))
     assert notes == ["Ignored a callback about task task_99999999, not ours."]
     job.refresh_from_db()
     assert job.status == JobStatus.SUBMITTED
-    assert deliver(live_server, job, delivery(sandbox, job)).status_code == 200
+    assert deliver(live_server, job, delivery(fake_crun, job)).status_code == 200
     job = wait_for(job)
     assert_succeeded_once(job, media_root)
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1
 
 
 @pytest.mark.parametrize(
@@ -209,7 +183,7 @@ def test_a_callback_about_another_task_is_ignored(
 def test_a_delivery_that_cannot_be_read_is_refused_and_recorded(
     acme,
     asset_factory,
-    sandbox,
+    fake_crun,
     embedded_worker,
     settings,
     live_server,
@@ -218,7 +192,7 @@ def test_a_delivery_that_cannot_be_read_is_refused_and_recorded(
     answer,
     words,
 ):
-    job = waiting_job(sandbox, asset_factory, acme, settings)
+    job = waiting(fake_crun, asset_factory, acme, settings)
     path_before = status_path(job)
 
     response = Client().post(callback_path(job), data=body, content_type="application/json")
@@ -230,22 +204,22 @@ def test_a_delivery_that_cannot_be_read_is_refused_and_recorded(
     job.refresh_from_db()
     assert job.status == JobStatus.SUBMITTED and status_path(job) == path_before
     # A genuine delivery afterwards still works.
-    assert deliver(live_server, job, delivery(sandbox, job)).status_code == 200
+    assert deliver(live_server, job, delivery(fake_crun, job)).status_code == 200
     job = wait_for(job)
     assert_succeeded_once(job, media_root)
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1
 
 
 def test_a_deeply_nested_delivery_is_refused_and_recorded(
-    acme, asset_factory, sandbox, embedded_worker, settings, live_server
+    acme, asset_factory, fake_crun, embedded_worker, settings, live_server
 ):
-    job = waiting_job(sandbox, asset_factory, acme, settings)
+    job = waiting(fake_crun, asset_factory, acme, settings)
 
     response = Client(raise_request_exception=False).post(
         callback_path(job), data=b"[" * 100_000, content_type="application/json"
     )
     recorded = len(callbacks(job))
-    deliver(live_server, job, delivery(sandbox, job))
+    deliver(live_server, job, delivery(fake_crun, job))
     wait_for(job)
 
     assert response.status_code == 400
@@ -256,18 +230,18 @@ def test_a_deeply_nested_delivery_is_refused_and_recorded(
 
 
 def test_only_the_jobs_own_callback_url_is_listened_to(
-    acme, asset_factory, sandbox, embedded_worker, live_server, media_root
+    acme, asset_factory, fake_crun, embedded_worker, live_server, media_root
 ):
-    sandbox.configure(result_bytes=VIDEO)
-    job = wait_for(request_speech(asset_factory, acme))
+    job = wait_for(request_speech(asset_factory, acme, provider="crun"))
     assert_succeeded_once(job, media_root)
+    settle(fake_crun)
     events = job.events.count()
-    body = delivery(sandbox, job, status="failed")
+    body = delivery(fake_crun, job, status="failed")
     wrong = [
         callback_path(job, token="x" * len(job.callback_token)),
         callback_path(job, token=job.callback_token[:-1]),
-        reverse("provider-callback", args=["sandbox", job.pk + 1000, job.callback_token]),
-        callback_path(job, provider="crun"),
+        reverse("provider-callback", args=["crun", job.pk + 1000, job.callback_token]),
+        callback_path(job, provider="lumenfall"),
     ]
 
     answers = [
@@ -276,15 +250,15 @@ def test_only_the_jobs_own_callback_url_is_listened_to(
 
     assert answers == [404, 404, 404, 404]
     assert job.events.count() == events
-    assert len(callbacks(job)) == 1  # the sandbox's own delivery
+    assert len(callbacks(job)) == 1  # Crun's own delivery
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1
 
 
-def test_a_callback_url_only_accepts_post(acme, asset_factory, sandbox, embedded_worker):
-    sandbox.configure(result_bytes=VIDEO)
-    job = wait_for(request_speech(asset_factory, acme))
+def test_a_callback_url_only_accepts_post(acme, asset_factory, fake_crun, embedded_worker):
+    job = wait_for(request_speech(asset_factory, acme, provider="crun"))
+    settle(fake_crun)
     events = job.events.count()
 
     client = Client()
@@ -294,4 +268,4 @@ def test_a_callback_url_only_accepts_post(acme, asset_factory, sandbox, embedded
     assert job.events.count() == events
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1

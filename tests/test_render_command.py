@@ -3,12 +3,14 @@
 import json
 
 import av
+import dramatiq
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from avatars.models import JobStatus, RenderJob
+from tests.helpers.jobs import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,12 +65,14 @@ def test_render_wait_prints_one_json_line_and_exits_zero_on_success(
 
 
 def test_render_wait_exits_non_zero_when_the_render_fails(
-    library, sandbox, embedded_worker, capsys
+    library, fake_crun, embedded_worker, capsys
 ):
-    sandbox.configure(create_error=402)
+    fake_crun.configure(create_error=402)
 
     code, result = run_render(
-        capsys, "--avatar", "Grace", "--audio", "Jingle", "--wait", "--timeout", "30"
+        capsys,
+        *("--avatar", "Grace", "--audio", "Jingle", "--provider", "crun"),
+        *("--wait", "--timeout", "30"),
     )
 
     assert code == 1
@@ -92,18 +96,14 @@ def test_render_without_wait_only_queues(library, sandbox, capsys):
 
 
 def test_reconcile_redrives_a_job_whose_submit_message_was_lost(
-    library, sandbox, embedded_worker, capsys
+    library, fake_crun, embedded_worker, capsys
 ):
-    import dramatiq
-
-    from tests.pipeline import wait_for
-
     worker_broker = dramatiq.get_broker()
     job_id = None
     with pytest.MonkeyPatch.context() as patch:
         # Lose the submit message, as if the broker died with it.
         patch.setattr("avatars.render.states.send", lambda *args, **kwargs: None)
-        call_command("render", "--avatar", "Grace", "--audio", "Jingle")
+        call_command("render", "--avatar", "Grace", "--audio", "Jingle", "--provider", "crun")
         job_id = json.loads(capsys.readouterr().out)["job"]
     assert worker_broker is dramatiq.get_broker()
     RenderJob.objects.filter(pk=job_id).update(
@@ -115,4 +115,4 @@ def test_reconcile_redrives_a_job_whose_submit_message_was_lost(
     assert "1 queued" in capsys.readouterr().out
     job = wait_for(RenderJob.objects.get(pk=job_id))
     assert job.status == JobStatus.SUCCEEDED
-    assert sandbox.calls["CreateTask"] == 1
+    assert fake_crun.calls["create"] == 1

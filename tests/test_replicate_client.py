@@ -10,10 +10,11 @@ from avatars.providers import base
 from avatars.providers.replicate import ReplicateProvider
 from tests.fakes import replicate
 from tests.fakes.server import Task
+from tests.helpers.ports import free_port
+from tests.helpers.render_inputs import inputs
 from tests.helpers.standard_webhooks import signed
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
-from tests.test_crun_client import closed_port, inputs
 
 SHORT = httpx.Timeout(1.0)
 PREDICTIONS = "/v1/models/prunaai/p-video-avatar/predictions"
@@ -242,7 +243,7 @@ def test_a_create_without_an_answer_is_not_sent_again(replicate_server):
 
 
 def test_a_refused_connection_is_unavailable_and_may_fall_back():
-    provider = ReplicateProvider(f"http://127.0.0.1:{closed_port()}/v1", "t", timeout=SHORT)
+    provider = ReplicateProvider(f"http://127.0.0.1:{free_port()}/v1", "t", timeout=SHORT)
 
     with pytest.raises(base.Unavailable) as raised:
         provider.submit(inputs())

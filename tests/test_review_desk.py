@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from avatars import review
 from avatars.models import JobComment, JobEvent, Notification, RenderJob, ReviewStatus, ShareLink
-from tests.test_studio_pages import add_jobs, consented, render_form
+from tests.helpers.studio import add_jobs, consented, render_form
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ import pytest
 
 from avatars import render
 from avatars.media_urls import media_url
-from tests.bench.fake_crun import write_padded_mp4
 from tests.files import mp4_bytes
-from tests.pipeline import request_speech, wait_for
+from tests.helpers.jobs import request_speech, wait_for
+from tests.helpers.videos import write_padded_mp4
 from tests.s3 import object_keys
 
 MB = 1024 * 1024
@@ -24,9 +24,9 @@ MEMORY_BOUND = 96 * MB
 
 
 def test_a_render_stores_its_video_and_poster_in_the_bucket_and_plays_from_there(
-    acme, asset_factory, s3_server, s3_storage, embedded_worker
+    acme, asset_factory, s3_server, s3_storage, sandbox, embedded_worker
 ):
-    job = wait_for(request_speech(asset_factory, acme))
+    job = wait_for(request_speech(asset_factory, acme, provider="sandbox"))
 
     assert job.status == "succeeded", job.error_message
     keys = object_keys(s3_server, s3_storage)

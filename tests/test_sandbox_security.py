@@ -20,7 +20,6 @@ from django.core.files.storage import default_storage
 
 from avatars.media_urls import media_url
 from avatars.sandbox import inputs
-from tests.helpers import sandbox_api
 from tests.helpers.sandbox_api import CREATE, INFO, create, final_task
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
@@ -38,25 +37,16 @@ def stub() -> Iterator[StubServer]:
         yield server
 
 
-@pytest.fixture
-def api(sandbox) -> Iterator[httpx.Client]:
-    with sandbox_api.client() as client:
-        yield client
-
-
-@pytest.fixture
-def portrait_url(acme, asset_factory) -> str:
-    """A signed link to a portrait in our own media, as a render gives the provider."""
-    return media_url(asset_factory.avatar(acme).image, absolute=True)
-
-
 def task_files() -> list[str]:
     folder = settings.SANDBOX_ROOT / "tasks"
     return sorted(p.name for p in folder.glob("*.json")) if folder.exists() else []
 
 
-def test_an_image_at_another_local_port_is_never_fetched(api, stub):
-    task = final_task(api, create(api, image_url=f"{stub.url}/internal-admin", text="Hello."))
+def test_an_image_at_another_local_port_is_never_fetched(sandbox_http, stub):
+    task = final_task(
+        sandbox_http,
+        create(sandbox_http, image_url=f"{stub.url}/internal-admin", text="Hello."),
+    )
 
     assert stub.paths == []
     assert task["status"] == "failed"
@@ -66,9 +56,10 @@ def test_an_image_at_another_local_port_is_never_fetched(api, stub):
     assert "/internal-admin" not in message
 
 
-def test_audio_at_another_local_port_is_never_fetched(api, stub, portrait_url):
+def test_audio_at_another_local_port_is_never_fetched(sandbox_http, stub, portrait_url):
     task = final_task(
-        api, create(api, image_url=portrait_url, audio_url=f"{stub.url}/internal-admin")
+        sandbox_http,
+        create(sandbox_http, image_url=portrait_url, audio_url=f"{stub.url}/internal-admin"),
     )
 
     assert stub.paths == []
@@ -76,13 +67,17 @@ def test_audio_at_another_local_port_is_never_fetched(api, stub, portrait_url):
     assert task["result"]["message"].startswith("the audio could not be downloaded:")
 
 
-def test_a_redirect_from_our_own_origin_to_another_local_port_is_not_followed(api, stub, settings):
+def test_a_redirect_from_our_own_origin_to_another_local_port_is_not_followed(
+    sandbox_http, stub, settings
+):
     with StubServer() as ours:
         # Our own media origin, answering with a redirect into the rest of the machine.
         settings.PUBLIC_BASE_URL = ours.url
         ours.reply = Reply(status=302, headers={"Location": f"{stub.url}/internal-admin"})
 
-        task = final_task(api, create(api, image_url=f"{ours.url}/m/token/", text="Hello."))
+        task = final_task(
+            sandbox_http, create(sandbox_http, image_url=f"{ours.url}/m/token/", text="Hello.")
+        )
 
     assert ours.paths == ["/m/token/"]
     assert stub.paths == []
@@ -101,7 +96,7 @@ def test_a_redirect_from_our_own_origin_to_another_local_port_is_not_followed(ap
     ],
 )
 def test_a_callback_anywhere_but_our_own_callbacks_is_refused(
-    api, stub, portrait_url, live_server, callback
+    sandbox_http, stub, portrait_url, live_server, callback
 ):
     url = callback.format(
         stub=stub.url,
@@ -109,7 +104,7 @@ def test_a_callback_anywhere_but_our_own_callbacks_is_refused(
         ours_with_user=live_server.url.replace("http://", "http://user:pass@"),
     )
 
-    response = create(api, image_url=portrait_url, text="Hello.", callback_url=url)
+    response = create(sandbox_http, image_url=portrait_url, text="Hello.", callback_url=url)
 
     assert response.status_code == 422
     assert response.json()["code"] == 422
@@ -118,11 +113,14 @@ def test_a_callback_anywhere_but_our_own_callbacks_is_refused(
     assert stub.paths == []
 
 
-def test_a_callback_to_our_own_callbacks_is_posted(api, portrait_url, live_server, caplog):
+def test_a_callback_to_our_own_callbacks_is_posted(sandbox_http, portrait_url, live_server, caplog):
     url = f"{live_server.url}/callbacks/crun/999999/not-a-token/"
 
     with caplog.at_level(logging.WARNING, logger="avatars.sandbox"):
-        task = final_task(api, create(api, image_url=portrait_url, text="Hi.", callback_url=url))
+        task = final_task(
+            sandbox_http,
+            create(sandbox_http, image_url=portrait_url, text="Hi.", callback_url=url),
+        )
         # No such job: our callback view's 404 is what the sandbox heard back.
         wait_until(lambda: "answered HTTP 404" in caplog.text)
 
@@ -131,7 +129,7 @@ def test_a_callback_to_our_own_callbacks_is_posted(api, portrait_url, live_serve
 
 @pytest.mark.parametrize("key", [None, "", "sandbox", "wrong-key"])
 def test_every_call_needs_the_sandbox_key(sandbox, portrait_url, key):
-    headers = {} if key is None else {"x-api-key": key}
+    headers = {} if key is None else {"x-sandbox_http-key": key}
     with httpx.Client(base_url=settings.SANDBOX_BASE_URL, headers=headers) as client:
         body = {"input": {"image_url": portrait_url, "text": "Hello."}}
         answers = [
@@ -175,8 +173,8 @@ def test_the_key_is_derived_from_the_secret_key_unless_it_is_given(tmp_path):
     assert sandbox_key(SECRET_KEY=one, SANDBOX_API_KEY_FILE=str(given)) == "a-key-from-a-file"
 
 
-def test_a_result_is_served_only_through_its_signed_link(api, portrait_url):
-    task = final_task(api, create(api, image_url=portrait_url, text="Hello."))
+def test_a_result_is_served_only_through_its_signed_link(sandbox_http, portrait_url):
+    task = final_task(sandbox_http, create(sandbox_http, image_url=portrait_url, text="Hello."))
     link = httpx.URL(task["result"]["media_urls"][0])
 
     unsigned = httpx.get(str(link.copy_with(query=None)))
@@ -188,14 +186,14 @@ def test_a_result_is_served_only_through_its_signed_link(api, portrait_url):
     assert signed.content[4:8] == b"ftyp"
 
 
-def test_a_failed_download_says_why_without_the_link(api, acme, asset_factory, caplog):
+def test_a_failed_download_says_why_without_the_link(sandbox_http, acme, asset_factory, caplog):
     avatar = asset_factory.avatar(acme)
     url = media_url(avatar.image, absolute=True)
     token = httpx.URL(url).path.strip("/").rsplit("/", 1)[-1]
     default_storage.delete(avatar.image.name)
 
     with caplog.at_level(logging.DEBUG):
-        task = final_task(api, create(api, image_url=url, text="Hello."))
+        task = final_task(sandbox_http, create(sandbox_http, image_url=url, text="Hello."))
 
     message = task["result"]["message"]
     assert message.startswith("the portrait could not be downloaded:")
@@ -209,11 +207,14 @@ def test_a_failed_download_says_why_without_the_link(api, acme, asset_factory, c
         assert secret not in logged
 
 
-def test_an_input_that_is_not_an_image_fails_in_words(api, live_server, settings):
+def test_an_input_that_is_not_an_image_fails_in_words(sandbox_http, live_server, settings):
     with StubServer() as ours:
         settings.PUBLIC_BASE_URL = ours.url
         ours.reply = Reply(body=b"<html>not a picture</html>")
-        task = final_task(api, create(api, image_url=f"{ours.url}/m/secret-token/", text="Hi."))
+        task = final_task(
+            sandbox_http,
+            create(sandbox_http, image_url=f"{ours.url}/m/secret-token/", text="Hi."),
+        )
 
     assert task["status"] == "failed"
     assert task["result"]["message"] == "the portrait could not be read as an image."

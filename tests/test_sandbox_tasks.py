@@ -6,13 +6,14 @@ import pytest
 
 from avatars.sandbox.service import SandboxService, service
 from tests.helpers.sandbox_api import create, final_task
-from tests.test_sandbox_security import api, portrait_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_finished_task_reports_its_video_length_credits_and_words(api, portrait_url):  # noqa: F811
-    task = final_task(api, create(api, image_url=portrait_url, text="Hello there, Ada."))
+def test_a_finished_task_reports_its_video_length_credits_and_words(sandbox_http, portrait_url):
+    task = final_task(
+        sandbox_http, create(sandbox_http, image_url=portrait_url, text="Hello there, Ada.")
+    )
 
     assert task["status"] == "success"
     assert task["result"]["code"] == 200
@@ -23,8 +24,8 @@ def test_a_finished_task_reports_its_video_length_credits_and_words(api, portrai
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
 
 
-def test_any_process_answers_for_a_task_from_its_file(api, portrait_url):  # noqa: F811
-    task = final_task(api, create(api, image_url=portrait_url, text="Hello."))
+def test_any_process_answers_for_a_task_from_its_file(sandbox_http, portrait_url):
+    task = final_task(sandbox_http, create(sandbox_http, image_url=portrait_url, text="Hello."))
     link = httpx.URL(task["result"]["media_urls"][0])
     elsewhere = SandboxService()  # another web worker: it never saw this task
 
@@ -37,8 +38,14 @@ def test_any_process_answers_for_a_task_from_its_file(api, portrait_url):  # noq
     assert elsewhere.result_path(task["task_id"], link.params["signature"]) is not None
 
 
-def test_an_unknown_task_is_a_404(api):  # noqa: F811
-    answer = api.get("/api/v1/client/job/TaskInfo", params={"task_id": "task_" + "0" * 32})
+def test_an_unknown_task_is_a_404(sandbox_http):
+    answer = sandbox_http.get("/api/v1/client/job/TaskInfo", params={"task_id": "task_" + "0" * 32})
 
     assert answer.status_code == 404
     assert answer.json()["message"] == "task not found"
+    assert (
+        sandbox_http.get(
+            "/api/v1/client/job/TaskInfo", params={"task_id": "task_../../etc/passwd"}
+        ).status_code
+        == 404
+    )

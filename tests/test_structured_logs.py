@@ -9,7 +9,8 @@ import pytest
 
 from avatars.observability.context import job_id
 from avatars.observability.logs import JobIdFilter, JsonFormatter
-from tests.pipeline import request_speech, wait_for
+from tests.helpers.jobs import request_speech, wait_for
+from tests.helpers.settling import settle
 
 
 def record(message: str, *args: object, **fields: object) -> logging.LogRecord:
@@ -79,23 +80,24 @@ def json_log_lines():
 
 
 def test_every_line_of_a_render_carries_its_job_id(
-    embedded_worker, asset_factory, acme, json_log_lines
+    fake_crun, embedded_worker, asset_factory, acme, json_log_lines
 ):
-    job = request_speech(asset_factory, acme)
+    job = request_speech(asset_factory, acme, provider="crun")
     wait_for(job)
+    settle(fake_crun)
     lines = [json.loads(line) for line in json_log_lines()]
 
     assert job.status == "succeeded"
     assert {line["job_id"] for line in lines} == {job.pk}
     loggers = {line["logger"] for line in lines}
-    # The worker's steps, the download of the result, and the callback the sandbox sent.
+    # The worker's steps, the download of the result, and the callback Crun sent.
     assert {"avatars.render", "avatars.fetch"} <= loggers
     assert any("Downloaded" in line["message"] for line in lines)
 
 
 def test_a_callback_logs_with_the_job_id_from_its_url(client, asset_factory, acme, json_log_lines):
     job = asset_factory.job(acme, status="processing")
-    url = f"/callbacks/sandbox/{job.pk}/{job.callback_token}/"
+    url = f"/callbacks/{job.provider}/{job.pk}/{job.callback_token}/"
 
     client.post(url, data=b"not json", content_type="application/json")
     logging.getLogger("avatars.views.callbacks").warning("refused")

@@ -18,13 +18,14 @@ from playwright.sync_api import Page, expect
 from avatars import render
 from avatars.models import Avatar, JobStatus, RenderJob, ReviewStatus, Script, Voice
 from tests.browser import PHONE, SCREENSHOTS
-from tests.conftest import PASSWORD
 from tests.files import portrait_bytes
-from tests.pipeline import wait_for
+from tests.helpers.browser_login import log_in
+from tests.helpers.jobs import wait_for
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_passwords"),
 ]
 
 # Resolves with the video's duration once its metadata has loaded, or -1 on an error.
@@ -51,11 +52,6 @@ READY_STATE = """video => video.readyState >= 1 ? video.readyState : new Promise
 })"""
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def snap(page: Page, name: str, phone: bool = False) -> None:
     """Keep the whole page as studio-<name>.png (and -phone.png at 390 wide)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -65,16 +61,6 @@ def snap(page: Page, name: str, phone: bool = False) -> None:
         page.set_viewport_size(PHONE)
         page.screenshot(path=SCREENSHOTS / f"studio-{name}-phone.png", full_page=True)
         page.set_viewport_size(desktop)
-
-
-def log_in(page: Page, base_url: str, user: User, then: str, shot: str = "") -> None:
-    page.goto(f"{base_url}/admin/login/?next={then}")
-    if shot:
-        snap(page, shot)
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{base_url}{then}")
 
 
 @pytest.fixture
@@ -116,7 +102,7 @@ def test_a_marketer_uploads_a_portrait_renders_it_and_watches_it_finish(
 ):
     base = live_server.url
     page = new_page()
-    log_in(page, base, alice, "/studio/avatars/new/", shot="login")
+    log_in(page, base, alice, "/studio/avatars/new/", before=lambda p: snap(p, "login"))
 
     photo = tmp_path / "grace.jpg"
     photo.write_bytes(portrait_bytes(seed=7, size=(600, 800)))

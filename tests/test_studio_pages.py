@@ -30,6 +30,7 @@ from avatars.models import (
 from avatars.scripts import save_with_revision
 from tests.conftest import stored_files
 from tests.files import image_bytes, portrait_bytes
+from tests.helpers.studio import add_jobs, consented, render_form
 
 pytestmark = pytest.mark.django_db
 
@@ -37,34 +38,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def consented(asset_factory, team, name: str = "Grace", **fields: object) -> Avatar:
-    return asset_factory.avatar(
-        team,
-        name,
-        consent_person=fields.pop("consent_person", f"{name} Person"),
-        consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=365),
-        **fields,
-    )
-
-
-def add_jobs(avatar: Avatar, script, voice, count: int, **fields: object) -> list[RenderJob]:
-    """Rows as the pipeline leaves them, sharing one avatar, script and voice."""
-    revision = script.revisions.latest("number")
-    return [
-        RenderJob.objects.create(
-            team=avatar.team,
-            avatar=avatar,
-            script_revision=revision,
-            voice=voice,
-            text=revision.text,
-            provider="sandbox",
-            **{"status": JobStatus.SUCCEEDED, **fields},
-        )
-        for _ in range(count)
-    ]
 
 
 def text(response) -> str:
@@ -242,19 +215,6 @@ def library(acme, asset_factory):
         voice = asset_factory.voice(acme, "Host")
 
     return Library
-
-
-def render_form(library, **changes: object) -> dict[str, object]:
-    return {
-        "team": library.avatar.team_id,
-        "avatar": library.avatar.pk,
-        "script": library.script.pk,
-        "voice": library.voice.pk,
-        "variables": "name=Ada",
-        "resolution": "720p",
-        "provider": "sandbox",
-        **changes,
-    }
 
 
 def test_the_new_render_page_shows_the_budget_left_and_the_estimate(alice, acme, library, login):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ if str(ROOT) not in sys.path:
 
 from tests.bench import common  # noqa: E402
 from tests.bench.bench_lists import _create_database  # noqa: E402
+from tests.helpers.ports import free_port  # noqa: E402
 
 WORKERS, THREADS = 2, 4
 CLIENTS = 16
@@ -46,7 +46,7 @@ def main() -> None:
     url = f"{server.rstrip('/')}/{DATABASE}"
     _create_database(url)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    port = _free_port()
+    port = free_port()
     os.environ.update(
         common.environment(
             DATABASE_URL=url,
@@ -87,12 +87,6 @@ def main() -> None:
         _flush(redis_url)
     _print(trivial, callbacks)
     print(f"load average at end: {common.load()}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _seed(count: int) -> list[str]:

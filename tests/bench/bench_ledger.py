@@ -353,7 +353,7 @@ def measure(seeded: Seeded) -> dict[str, Figure]:
     from django.db import connection
     from django.test import RequestFactory
 
-    from avatars import reports
+    from avatars import report_rows, reports
     from avatars.views import credits as views
 
     month = seeded.month
@@ -400,7 +400,7 @@ def measure(seeded: Seeded) -> dict[str, Figure]:
     def plain_csv() -> str:
         sink = _Sink()
         writer = csv.writer(sink)
-        writer.writerow(reports.LEDGER_HEADER)
+        writer.writerow(report_rows.LEDGER_HEADER)
         lines = 1
         with connection.cursor() as cursor:
             cursor.execute(

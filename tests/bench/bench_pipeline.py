@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from avatars import render
 from avatars.models import JobStatus, RenderJob, Team
-from tests.bench.fake_crun import CREATE_PATH, INFO_PATH, FakeCrun
+from tests.fakes.crun import API_KEY, CREATE_PATH, INFO_PATH, InstantCrun
 
 PHASES = ("request_render", "submit", "poll", "store")
 
@@ -103,7 +103,7 @@ def run_pipeline(request: render.RenderRequest, jobs: int) -> PipelineRun:
     return PipelineRun(jobs, seconds, phases, succeeded, failures)
 
 
-def run_baseline(fake: FakeCrun, jobs: int) -> float:
+def run_baseline(fake: InstantCrun, jobs: int) -> float:
     """The same three HTTP calls per job, with nothing around them."""
     payload = {
         "model": "prunaai/p-video-avatar",
@@ -117,7 +117,7 @@ def run_baseline(fake: FakeCrun, jobs: int) -> float:
             "disable_safety_filter": False,
         },
     }
-    with httpx.Client(base_url=fake.url, headers={"x-api-key": "bench"}, timeout=30) as client:
+    with httpx.Client(base_url=fake.url, headers={"x-api-key": API_KEY}, timeout=30) as client:
         started = time.perf_counter()
         for _ in range(jobs):
             task_id = client.post(CREATE_PATH, json=payload).json()["data"]["task_id"]

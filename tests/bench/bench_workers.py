@@ -2,8 +2,8 @@
 
 Redis db 14 (BENCH_REDIS_URL) is the broker, PostgreSQL `bench_avatar_studio_workers` the
 database (created if missing, emptied each run), the provider a zero-latency fake Crun in
-this process (fake_crun.py); polls go out without delay and Crun's rate limit (10
-requests/s by default) is lifted. For each process count, JOBS renders are requested
+this process (InstantCrun, tests/fakes/crun.py); polls go out without delay and Crun's rate
+limit (10 requests/s by default) is lifted. For each process count, JOBS renders are requested
 through render.request_render with no worker running (their submit messages wait in
 Redis); then `dramatiq --processes N --threads THREADS` starts, and the clock runs from
 the first job leaving "queued" to the last one finishing. The baseline is the 1-process
@@ -27,7 +27,8 @@ if str(ROOT) not in sys.path:
 
 from tests.bench import common  # noqa: E402
 from tests.bench.bench_lists import _create_database  # noqa: E402
-from tests.bench.fake_crun import API_KEY, FakeCrun, tiny_mp4  # noqa: E402
+from tests.fakes.crun import API_KEY, InstantCrun  # noqa: E402
+from tests.helpers.videos import tiny_mp4  # noqa: E402
 
 PROCESSES = (1, 2, 4)
 THREADS = 4
@@ -41,7 +42,7 @@ def main() -> None:
     url = f"{server.rstrip('/')}/{DATABASE}"
     _create_database(url)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    fake = FakeCrun(tiny_mp4()).start()
+    fake = InstantCrun(tiny_mp4()).start()
     scratch = Path(tempfile.mkdtemp(prefix="avatar-bench-workers-"))
     os.environ.update(
         common.environment(

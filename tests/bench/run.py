@@ -31,7 +31,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.bench import common  # noqa: E402
-from tests.bench.fake_crun import API_KEY, FakeCrun, tiny_mp4  # noqa: E402
+from tests.fakes.crun import API_KEY, InstantCrun  # noqa: E402
+from tests.helpers.videos import tiny_mp4  # noqa: E402
 
 BENCHES = ("pipeline", "memory", "callbacks", "workers", "lists", "ledger", "draft")
 FREE_DISK_NEEDED = 5 * 1000**3
@@ -58,7 +59,7 @@ def main() -> None:
     print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, data in {scratch}")
     print(f"load average at start: {common.load()} (other work on the machine skews timings)")
     video = tiny_mp4()
-    fake = FakeCrun(video).start()
+    fake = InstantCrun(video).start()
     try:
         if {"pipeline", "memory"} & set(chosen):
             _configure(scratch, fake.url)
@@ -110,7 +111,7 @@ def _setup_django(migrate: bool = False) -> None:
         call_command("migrate", verbosity=0, interactive=False)
 
 
-def _pipeline(fake: FakeCrun, jobs: int) -> dict:
+def _pipeline(fake: InstantCrun, jobs: int) -> dict:
     from avatars.models import Team
     from tests.bench import bench_pipeline as bench
 
@@ -125,7 +126,7 @@ def _pipeline(fake: FakeCrun, jobs: int) -> dict:
     return {"jobs": jobs, "before": before, "after": after, "run": run, "queries": queries}
 
 
-def _memory(fake: FakeCrun, scratch: Path, size: int) -> dict | None:
+def _memory(fake: InstantCrun, scratch: Path, size: int) -> dict | None:
     from avatars.models import RenderJob, Team
     from tests.bench import bench_memory as bench
     from tests.bench.bench_pipeline import render_request

@@ -1,7 +1,8 @@
-"""Fake Lumenfall and Replicate servers on 127.0.0.1, for the provider tests."""
+"""Fake providers on 127.0.0.1 (Crun, Lumenfall, Replicate), for the provider tests."""
 
+from .crun import FakeCrun, InstantCrun
 from .lumenfall import FakeLumenfall
 from .replicate import FakeReplicate
 from .server import Behaviour, FakeProvider
 
-__all__ = ["Behaviour", "FakeLumenfall", "FakeProvider", "FakeReplicate"]
+__all__ = ["Behaviour", "FakeCrun", "FakeLumenfall", "FakeProvider", "FakeReplicate", "InstantCrun"]

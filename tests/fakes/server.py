@@ -1,9 +1,12 @@
-"""What the fake providers share: an HTTP server on 127.0.0.1, a render thread, signed webhooks.
+"""What the fake providers share: tasks, a render thread each, webhooks, misbehaviour on demand.
 
-A fake plays a remote provider over real HTTP and knows nothing of our database. Its
-`Behaviour` makes it misbehave on demand: any error code on create or status (a number of
-times or always), 429 with or without Retry-After, slowness, failed or odd endings, webhooks
-duplicated, late, unsigned or signed wrongly, and result links that have already expired.
+A fake plays a remote provider over real HTTP (tests/fakes/http.py) and knows nothing of our
+database. Its `Behaviour` makes it misbehave on demand: any error code on create or status (a
+number of times or always), 429 with or without Retry-After, slowness, failed or odd endings,
+webhooks duplicated, late, unsigned or signed wrongly, and result links that have already
+expired or point elsewhere. Webhooks are signed with the `standardwebhooks` package, so our
+verifier is checked against an outside implementation. `join()` waits until every request,
+render and delivery in flight is done, so a test can assert that nothing else happened.
 """
 
 from __future__ import annotations
@@ -15,26 +18,21 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from standardwebhooks import Webhook
 
-from avatars.providers import webhooks
 from tests.files import mp4_bytes
 
-Answer = tuple[int, Any, dict[str, str]]
+from .http import QUIET_TIMEOUT, Answer, LocalServer, Request
+
+__all__ = ["VIDEO", "Answer", "Behaviour", "FakeProvider", "Request", "Task"]
+
 VIDEO = mp4_bytes()
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]  # names in lower case
-    body: Any  # the JSON, else the raw bytes
+# A valid secret that is not the fake's: what a forger or a misconfigured provider signs with.
+OTHER_SECRET = "whsec_QW5vdGhlclNlY3JldEFub3RoZXJTZWNyZXQ="
 
 
 @dataclass
@@ -51,12 +49,13 @@ class Behaviour:
     render_delay: float = 0.0  # seconds a render takes
     fail_generation: bool = False  # the render ends failed, with an error message
     end_status: str | None = None  # end in this status of the provider's instead
-    send_webhook: bool = True
-    webhook_copies: int = 1  # deliveries of the final webhook…
-    webhook_same_id: bool = True  # …as retries of one message (one webhook-id) or distinct ones
-    webhook_delay: float = 0.0
+    send_webhook: bool = True  # a webhook (Crun: a callback) when the render ends…
+    webhook_copies: int = 1  # …delivered this many times…
+    webhook_same_id: bool = True  # …as retries of one message (one webhook-id) or distinct ones…
+    webhook_delay: float = 0.0  # …after this many seconds
     signature: str = "good"  # good, bad (another secret), missing, stale or future
     expired_links: int = 0  # this many of the first result links handed out are already dead
+    result_url: str | None = None  # report this link instead of the fake's own
     result_bytes: bytes = VIDEO
 
 
@@ -69,9 +68,10 @@ class Task:
     created_at: int
     error: str = ""
     links_issued: int = 0
+    finished_at: int | None = None
 
 
-class FakeProvider:
+class FakeProvider(LocalServer):
     """Subclasses route requests (`answer`) and describe tasks in their provider's JSON."""
 
     api_key = ""
@@ -81,21 +81,21 @@ class FakeProvider:
     failed_status = ""
     canceled_status = ""
     gone_status = 404
+    behaviour_class: type[Behaviour] = Behaviour
+    failure_message = "the model found no face to animate"
 
-    def __init__(self, webhook_secret: str) -> None:
+    def __init__(self, webhook_secret: str = "") -> None:
+        super().__init__()
         self.webhook_secret = webhook_secret
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stopped = threading.Event()
+        self._renders: list[threading.Thread] = []
         self.reset()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
 
     def reset(self, **behaviour: Any) -> None:
         with self._lock:
-            self.behaviour = Behaviour(**behaviour)
+            self.behaviour = self.behaviour_class(**behaviour)
             self.tasks: dict[str, Task] = {}
             self.calls: Counter[str] = Counter()
             self.requests: list[Request] = []
@@ -106,23 +106,32 @@ class FakeProvider:
         with self._lock:
             self.behaviour = replace(self.behaviour, **changes)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeProvider:
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         self._stopped.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
+
+    def join(self, timeout: float = QUIET_TIMEOUT) -> None:
+        """Wait until no request is being answered and every render, with the webhooks it
+        delivers, is done."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.join_requests(max(deadline - time.monotonic(), 0))
+            with self._lock:
+                running = [thread for thread in self._renders if thread.is_alive()]
+                self._renders = running
+            if not running:
+                return
+            for thread in running:
+                thread.join(max(deadline - time.monotonic(), 0))
+                if thread.is_alive():
+                    raise AssertionError(f"{thread.name} still running after {timeout} s")
+
+    def handle(self, request: Request) -> Answer:
+        if request.path.startswith("/files/"):
+            return self.serve_file(request.path, request.query)
+        return self.answer(request)
 
     # --- what subclasses provide ---------------------------------------------------------
-
-    def answer(self, request: Request) -> Answer:
-        raise NotImplementedError
 
     def describe(self, task: Task, *, link: str | None = None) -> dict[str, Any]:
         raise NotImplementedError
@@ -161,7 +170,8 @@ class FakeProvider:
         if behaviour.create_delay_times is None or slowed < behaviour.create_delay_times:
             time.sleep(behaviour.create_delay)
 
-    def start_task(self, prefix: str, payload: dict[str, Any], webhook_url: str) -> Task:
+    def new_task(self, prefix: str, payload: dict[str, Any], webhook_url: str) -> Task:
+        """A task, known from now on, that nothing renders yet."""
         with self._lock:
             task = Task(
                 id=f"{prefix}{next(self._ids):06d}",
@@ -171,11 +181,22 @@ class FakeProvider:
                 created_at=int(time.time()),
             )
             self.tasks[task.id] = task
-        threading.Thread(target=self._render, args=(task,), daemon=True).start()
+        return task
+
+    def start_task(self, prefix: str, payload: dict[str, Any], webhook_url: str) -> Task:
+        task = self.new_task(prefix, payload, webhook_url)
+        render = threading.Thread(
+            target=self._render, args=(task,), name=f"render {task.id}", daemon=True
+        )
+        with self._lock:
+            self._renders.append(render)
+        render.start()
         return task
 
     def link(self, task: Task) -> str:
         """A result link; the first `expired_links` handed out are already dead."""
+        if self.behaviour.result_url is not None:
+            return self.behaviour.result_url
         with self._lock:
             task.links_issued += 1
             number = task.links_issued
@@ -210,9 +231,10 @@ class FakeProvider:
             if behaviour.end_status:
                 task.status = behaviour.end_status
             elif behaviour.fail_generation:
-                task.status, task.error = self.failed_status, "the model found no face to animate"
+                task.status, task.error = self.failed_status, self.failure_message
             else:
                 task.status = self.success_status
+            task.finished_at = int(time.time())
         if behaviour.send_webhook and task.webhook_url:
             time.sleep(behaviour.webhook_delay)
             self._deliver(task, behaviour)
@@ -242,60 +264,18 @@ class FakeProvider:
         body = json.dumps(self.webhook_body(task)).encode()
         delivery_id = delivery_id or f"msg_{task.id}"
         now = int(time.time())
-        stamp = timestamp or {"stale": now - 301, "future": now + 301}.get(signature, now)
-        secret = self.webhook_secret
-        if signature == "bad":
-            secret = "whsec_" + "QW5vdGhlclNlY3JldEFub3RoZXJTZWNyZXQ="
+        # Ten minutes off, well past the five allowed: a second's rounding must not bring
+        # a stale or future stamp back inside them on a busy machine.
+        stamp = timestamp or {"stale": now - 600, "future": now + 600}.get(signature, now)
         headers = {"content-type": "application/json"}
-        if signature != "missing":
+        if signature != "missing" and self.webhook_secret:
+            secret = OTHER_SECRET if signature == "bad" else self.webhook_secret
+            signed = Webhook(secret).sign(
+                delivery_id, datetime.fromtimestamp(stamp, UTC), body.decode()
+            )
             headers |= {
                 "webhook-id": delivery_id,
                 "webhook-timestamp": str(stamp),
-                "webhook-signature": webhooks.sign(body, secret, delivery_id, stamp),
+                "webhook-signature": signed,
             }
         return body, headers
-
-
-def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._handle("GET")
-
-        def do_POST(self) -> None:
-            self._handle("POST")
-
-        def _handle(self, method: str) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw
-            parts = urlsplit(self.path)
-            request = Request(
-                method=method,
-                path=parts.path,
-                query={k: v[-1] for k, v in parse_qs(parts.query).items()},
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=body,
-            )
-            fake.requests.append(request)
-            if request.path.startswith("/files/"):
-                status, payload, extra = fake.serve_file(request.path, request.query)
-            else:
-                status, payload, extra = fake.answer(request)
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", extra.pop("Content-Type", "application/json"))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up waiting, which is what some tests want
-
-    return Handler
