@@ -16,9 +16,9 @@ from avatars.models import CreditEntry, JobEvent, JobStatus, RenderJob, WebhookD
 from tests.conftest import stored_files
 from tests.fakes import lumenfall
 from tests.fakes.lumenfall import FakeLumenfall
+from tests.helpers.jobs import request_speech, status_path, wait_for
 from tests.helpers.standard_webhooks import signed
 from tests.helpers.waiting import wait_until
-from tests.pipeline import request_speech, status_path, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

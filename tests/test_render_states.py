@@ -10,7 +10,7 @@ import pytest
 
 from avatars.models import JobStatus
 from tests.fakes import lumenfall
-from tests.pipeline import request_speech
+from tests.helpers.jobs import request_speech
 
 
 @pytest.fixture

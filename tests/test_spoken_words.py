@@ -9,7 +9,7 @@ from avatars.models import JobStatus
 from avatars.providers import base
 from avatars.providers.sandbox import MAX_WORDS, SandboxProvider
 from avatars.render.waiting import apply_state
-from tests.pipeline import request_speech, wait_for
+from tests.helpers.jobs import request_speech, wait_for
 
 TEXT = "Hello there. Welcome to the studio, everyone!"
 # When a provider spoke each word: far from the estimate's even spread, so either is told apart.
@@ -127,7 +127,7 @@ def test_without_spoken_words_the_captions_are_estimated(acme, asset_factory):
 def test_a_draft_carries_its_spoken_words_into_its_captions(
     acme, asset_factory, sandbox, embedded_worker
 ):
-    job = wait_for(request_speech(asset_factory, acme))
+    job = wait_for(request_speech(asset_factory, acme, provider="sandbox"))
 
     assert job.status == JobStatus.SUCCEEDED
     spoken = job.spoken_words
