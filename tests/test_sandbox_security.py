@@ -129,7 +129,7 @@ def test_a_callback_to_our_own_callbacks_is_posted(sandbox_http, portrait_url, l
 
 @pytest.mark.parametrize("key", [None, "", "sandbox", "wrong-key"])
 def test_every_call_needs_the_sandbox_key(sandbox, portrait_url, key):
-    headers = {} if key is None else {"x-sandbox_http-key": key}
+    headers = {} if key is None else {"x-api-key": key}
     with httpx.Client(base_url=settings.SANDBOX_BASE_URL, headers=headers) as client:
         body = {"input": {"image_url": portrait_url, "text": "Hello."}}
         answers = [
