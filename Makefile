@@ -48,4 +48,4 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python tests/bench/run.py $(if $(ONLY),--only $(ONLY))
 
 clean:
-	rm -rf $(VENV) .venv-core db.sqlite3* media test-artifacts
+	rm -rf $(VENV) .venv-core db.sqlite3* media test-artifacts sandbox-results .sandbox-api-key

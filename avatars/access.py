@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
-from avatars import drafts
 from avatars.models import JobStatus, RenderJob, Team
 from avatars.roles import AUDITOR
 
@@ -145,6 +144,7 @@ def visible_jobs(user: AnyUser) -> QuerySet[RenderJob]:
 
 
 def may_see(user: AnyUser, job: RenderJob) -> bool:
+    """The one-job answer of visible_jobs."""
     return sees_all_teams(user) or works_in(user, job.team_id)
 
 
@@ -198,6 +198,19 @@ def may_comment(user: AnyUser, job: RenderJob) -> bool:
     return not is_read_only(user) and works_in(user, job.team_id)
 
 
+def approvers(job: RenderJob) -> QuerySet[User]:
+    """Who is asked to approve a render over its team's threshold: the team's active members
+    who hold the approval permission, never the person who requested it (four eyes)."""
+    app, codename = APPROVE.split(".")
+    holds = Q(is_superuser=True)
+    for via in ("groups__permissions", "user_permissions"):
+        holds |= Q(**{f"{via}__codename": codename, f"{via}__content_type__app_label": app})
+    found = User.objects.filter(holds, teams=job.team_id, is_active=True)
+    if job.requested_by_id is not None:
+        found = found.exclude(pk=job.requested_by_id)
+    return found.distinct()
+
+
 @dataclass(frozen=True)
 class JobActions:
     """What a job's page offers the user: the rules above where the job's state allows."""
@@ -223,5 +236,5 @@ def job_actions(user: AnyUser, job: RenderJob) -> JobActions:
         review=job.status == JobStatus.SUCCEEDED and not job.is_draft and may_review(user, job),
         share_links=may_review(user, job),
         comment=may_comment(user, job),
-        send_on=drafts.can_send_on(job) and may_send_on(user, job),
+        send_on=job.is_finished_draft and may_send_on(user, job),
     )

@@ -6,7 +6,7 @@ import dataclasses
 from django.contrib.auth.models import User
 
 from avatars import render, routing
-from avatars.models import JobStatus, RenderJob
+from avatars.models import RenderJob
 from avatars.providers import get_provider
 
 
@@ -20,17 +20,13 @@ def request_draft(request: render.RenderRequest) -> RenderJob:
     return render.request_render(dataclasses.replace(request, draft=True, from_draft=None))
 
 
-def can_send_on(job: RenderJob) -> bool:
-    return job.is_draft and job.status == JobStatus.SUCCEEDED
-
-
 def send_on(draft: RenderJob, user: User | None, provider: str = "") -> RenderJob:
     """Request the paid render of exactly what the draft showed: same revision, same inputs.
 
     `provider` empty means the team's preferred one. Raises RenderRequestError like any request
     (budget, approval threshold and consent are checked again now).
     """
-    if not can_send_on(draft):
+    if not draft.is_finished_draft:
         raise render.RenderRequestError({"draft": "Only a finished draft can be sent on."})
     request = render.request_like(
         draft, user, revision=draft.script_revision, provider=provider, from_draft=draft

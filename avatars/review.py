@@ -7,12 +7,11 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from avatars import catalog, roles
+from avatars import access, catalog
 from avatars.models import (
     JobComment,
     JobEvent,
@@ -202,10 +201,7 @@ def notify_finished(job_id: int, status: str) -> None:
 
 
 def notify_approvers(job: RenderJob) -> None:
-    editors = Group.objects.get(name=roles.EDITOR).user_set.filter(teams=job.team_id)
-    if job.requested_by_id is not None:
-        editors = editors.exclude(pk=job.requested_by_id)
-    for editor_id in editors.values_list("pk", flat=True):
+    for editor_id in access.approvers(job).values_list("pk", flat=True):
         notify(
             editor_id,
             job,

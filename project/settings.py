@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,30 @@ def secret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def generated_secret(path: Path) -> str:
+    """A random secret kept in `path`, made the first time any process asks: every process
+    sharing the folder reads the same one. Linked into place whole, so no reader ever sees a
+    half-written file."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    draft.write_text(secrets.token_urlsafe(32))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process made it first: theirs is the one
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
 DEBUG = envbool("DEBUG", True)
-SECRET_KEY = secret(
-    "SECRET_KEY", "dev-only-insecure-key-set-SECRET_KEY-in-production" if DEBUG else ""
-)
+DEV_SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"
+SECRET_KEY = secret("SECRET_KEY", DEV_SECRET_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
@@ -305,13 +326,16 @@ REPLICATE_WEBHOOK_SECRET = secret("REPLICATE_WEBHOOK_SECRET")
 # The offline draft provider, served by this app at /sandbox/; it needs the [sandbox] extra.
 SANDBOX_ENABLED = envbool("SANDBOX_ENABLED", DEBUG)
 SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", f"{PUBLIC_BASE_URL}/sandbox").rstrip("/")
-# Its API key. Unset, it is derived from SECRET_KEY: the same in every web and worker process
-# of one deployment, different in every other, and as hard to guess as SECRET_KEY itself.
-SANDBOX_API_KEY = (
-    secret("SANDBOX_API_KEY")
-    or hmac.new(SECRET_KEY.encode(), b"avatar-studio sandbox api key", hashlib.sha256).hexdigest()
-)
 SANDBOX_ROOT = Path(env("SANDBOX_ROOT", str(BASE_DIR / "sandbox-results")))
+# Its API key. Unset, it is derived from SECRET_KEY (the same in every web and worker process
+# of one deployment, different in every other, as hard to guess as SECRET_KEY itself); on a
+# development checkout without a SECRET_KEY of its own, generated at first start and kept
+# beside the checkout, since the development SECRET_KEY is no secret.
+SANDBOX_API_KEY = secret("SANDBOX_API_KEY") or (
+    generated_secret(BASE_DIR / ".sandbox-api-key")
+    if SECRET_KEY == DEV_SECRET_KEY
+    else hmac.new(SECRET_KEY.encode(), b"avatar-studio sandbox api key", hashlib.sha256).hexdigest()
+)
 
 # US dollars per output second, by provider and resolution; "default" is the public list price.
 _LIST_PRICE = {"720p": "0.025", "1080p": "0.045"}

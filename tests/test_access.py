@@ -141,6 +141,21 @@ def test_a_second_editor_is_the_four_eyes_for_an_editors_request(bob, erin, acme
     assert access.may_approve(erin, job)
 
 
+
+def test_the_approvers_asked_are_the_teams_members_who_may_approve_but_not_the_requester(
+    alice, bob, charlie, gus, audrey, root, erin, acme, user_factory
+):
+    outsider_root = user_factory("olga")  # a superuser outside the team
+    acme.members.add(root, audrey)
+
+    asked = set(access.approvers(job_in(acme, erin)))
+
+    assert asked == {bob, root}, "Editors and superusers of Acme; never erin, who asked"
+    assert outsider_root not in asked and charlie not in asked and gus not in asked
+    assert alice not in asked and audrey not in asked, "no approval permission"
+    assert set(access.approvers(job_in(acme, None))) == {bob, root, erin}
+    assert all(access.may_approve(user, job_in(acme, erin)) for user in asked)
+
 def test_an_auditor_who_is_also_a_member_still_changes_nothing(audrey, acme, alice):
     acme.members.add(audrey)
     job = job_in(acme, alice)

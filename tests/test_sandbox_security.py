@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from avatars.media_urls import media_url
-from avatars.sandbox import inputs
+from avatars.sandbox import inputs, service
 from tests.helpers.sandbox_api import CREATE, INFO, create, final_task
 from tests.helpers.stub_server import Reply, StubServer
 from tests.helpers.waiting import wait_until
@@ -186,6 +187,26 @@ def test_a_result_is_served_only_through_its_signed_link(sandbox_http, portrait_
     assert signed.content[4:8] == b"ftyp"
 
 
+def test_a_result_link_stops_working_when_it_expires(sandbox_http, portrait_url):
+    task = final_task(sandbox_http, create(sandbox_http, image_url=portrait_url, text="Hello."))
+    link = httpx.URL(task["result"]["media_urls"][0])
+    past = int(time.time()) - 1
+    # Signed as the sandbox signs, only its time is up.
+    expired = link.copy_with(
+        params={"expires": past, "signature": service.result_signature(task["task_id"], past)}
+    )
+    stretched = link.copy_with(
+        params={
+            "expires": int(link.params["expires"]) + 3600,
+            "signature": link.params["signature"],
+        }
+    )
+
+    assert httpx.get(str(expired)).status_code == 404
+    assert httpx.get(str(stretched)).status_code == 404
+    assert int(link.params["expires"]) > time.time() + service.RESULT_LINK_SECONDS - 600
+
+
 def test_a_failed_download_says_why_without_the_link(sandbox_http, acme, asset_factory, caplog):
     avatar = asset_factory.avatar(acme)
     url = media_url(avatar.image, absolute=True)
@@ -220,7 +241,7 @@ def test_an_input_that_is_not_an_image_fails_in_words(sandbox_http, live_server,
     assert task["result"]["message"] == "the portrait could not be read as an image."
 
 
-def test_private_addresses_are_reached_only_at_our_own_media_origins(settings):
+def test_private_addresses_are_reached_only_at_our_own_media(settings):
     settings.FETCH_ALLOW_PRIVATE = True
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
     settings.MEDIA_STORAGE = "local"
@@ -232,6 +253,12 @@ def test_private_addresses_are_reached_only_at_our_own_media_origins(settings):
     assert not allowed(httpx.URL("https://127.0.0.1:8000/m/token/"))
     assert not allowed(httpx.URL("http://localhost:8000/m/token/"))
     assert not allowed(httpx.URL("http://sub.127.0.0.1:8000/"))
+    # Our own origin, but not our media: the admin, the metrics, the health checks.
+    for page in ("/admin/", "/metrics", "/healthz/workers", "/mx/token/", "/"):
+        assert not allowed(httpx.URL(f"http://127.0.0.1:8000{page}")), page
+    settings.PUBLIC_BASE_URL = "https://studio.example/app"
+    assert allowed(httpx.URL("https://studio.example/app/m/token/"))
+    assert not allowed(httpx.URL("https://studio.example/m/token/"))
 
     settings.MEDIA_STORAGE = "s3"
     settings.STORAGES = {

@@ -222,12 +222,17 @@ class RenderJobAdmin(TeamScopedAdmin):
         )
         return self._back(new)
 
-    def approve_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponse(status=405)
+    def _job_to_decide(self, request: SignedInRequest, pk: int) -> RenderJob:
+        """The job an approve or reject button names, if the four-eyes rule lets this user."""
         job = self._job_for_action(request, pk, access.APPROVE)
         if not access.may_approve(request.user, job):
             raise PermissionDenied(access.OWN_REQUEST)
+        return job
+
+    def approve_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405)
+        job = self._job_to_decide(request, pk)
         if render.approve(job.pk, request.user):
             self.message_user(
                 request, f"Render #{job.pk} is approved and queued.", messages.SUCCESS
@@ -241,9 +246,7 @@ class RenderJobAdmin(TeamScopedAdmin):
     def reject_view(self, request: SignedInRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405)
-        job = self._job_for_action(request, pk, access.APPROVE)
-        if not access.may_approve(request.user, job):
-            raise PermissionDenied(access.OWN_REQUEST)
+        job = self._job_to_decide(request, pk)
         if render.reject(job.pk, request.user, request.POST.get("reason", "").strip()[:300]):
             self.message_user(request, f"Render #{job.pk} was not approved.", messages.SUCCESS)
         return self._back(job)

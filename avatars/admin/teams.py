@@ -85,7 +85,7 @@ class TeamAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
         teams = super().get_queryset(request).annotate(member_total=Count("members"))
-        return teams if access.sees_all_teams(request.user) else teams.filter(members=request.user)
+        return access.scope_to_user(teams, request.user, team_path="pk")
 
     @admin.display(description="Members", ordering="member_total")
     def member_count(self, team: WithAnnotations[Team, _MemberTotal]) -> int:

@@ -159,6 +159,11 @@ class RenderJob(models.Model):
         return self.status in FINAL_STATUSES
 
     @property
+    def is_finished_draft(self) -> bool:
+        """A draft that rendered: what can be sent on, unchanged, to a paid provider."""
+        return self.is_draft and self.status == JobStatus.SUCCEEDED
+
+    @property
     def lineage_id(self) -> int:
         return self.root_id or self.pk
 

@@ -30,6 +30,9 @@ from avatars.sandbox import callbacks
 log = logging.getLogger(__name__)
 
 CREDITS_PER_SECOND = {"720p": 0.025, "1080p": 0.045}
+# How long a result link handed out works, as a provider's download links expire: every
+# TaskInfo and callback hands out a fresh one.
+RESULT_LINK_SECONDS = 24 * 3600
 TASK_ID = re.compile(r"task_[0-9a-f]{32}")
 
 Answer = tuple[int, dict[str, Any]]
@@ -48,6 +51,13 @@ class Task:
     result: dict[str, Any] | None = None
 
     def as_data(self) -> dict[str, Any]:
+        """The task as Crun reports it, its result links signed afresh."""
+        result = self.result
+        if result and result.get("media_urls"):
+            result = {
+                **result,
+                "media_urls": [signed_link(url, self.task_id) for url in result["media_urls"]],
+            }
         return {
             "task_id": self.task_id,
             "status": self.status,
@@ -56,7 +66,7 @@ class Task:
             "complete_at": self.complete_at,
             "duration_s": self.duration_s,
             "credits": self.credits,
-            "result": self.result,
+            "result": result,
         }
 
 
@@ -88,10 +98,12 @@ class SandboxService:
     def balance(self) -> Answer:
         return 200, success({"balance": 1000})
 
-    def result_path(self, task_id: str, signature: str) -> Path | None:
-        """The task's video, for whoever holds the signed link to it."""
-        if not TASK_ID.fullmatch(task_id) or not hmac.compare_digest(
-            signature.encode(), result_signature(task_id).encode()
+    def result_path(self, task_id: str, expires: str, signature: str) -> Path | None:
+        """The task's video, for whoever holds a signed link to it that has not expired."""
+        if not (TASK_ID.fullmatch(task_id) and expires.isdigit()):
+            return None
+        if int(expires) < time.time() or not hmac.compare_digest(
+            signature.encode(), result_signature(task_id, int(expires)).encode()
         ):
             return None
         path = _results_dir() / f"{task_id}.mp4"
@@ -119,7 +131,7 @@ class SandboxService:
             task.result = {
                 "code": 200,
                 "message": "success",
-                "media_urls": [f"{link}?signature={result_signature(task.task_id)}"],
+                "media_urls": [link],
                 "words": [[word, round(a, 3), round(b, 3)] for word, a, b in draft.words],
             }
             if draft.notes:
@@ -139,10 +151,16 @@ def error(code: int, message: str) -> Answer:
     return code, {"code": code, "message": message, "data": None}
 
 
-def result_signature(task_id: str) -> str:
+def signed_link(url: str, task_id: str) -> str:
+    """`url` with the expiry and signature that make the sandbox serve it."""
+    expires = int(time.time()) + RESULT_LINK_SECONDS
+    return f"{url}?expires={expires}&signature={result_signature(task_id, expires)}"
+
+
+def result_signature(task_id: str, expires: int) -> str:
     """What a result link carries to be served: only the sandbox and its key holders know it."""
     key = settings.SANDBOX_API_KEY.encode()
-    return hmac.new(key, f"result:{task_id}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"result:{task_id}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
 def _finish_failed(task: Task, message: str) -> None:

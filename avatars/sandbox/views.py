@@ -4,6 +4,8 @@ result links carry their own signature instead, as a provider's download links d
 
 import hmac
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +24,17 @@ def _answer(result: Answer) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-def _authorized(request: HttpRequest) -> bool:
-    given = request.headers.get("x-api-key", "")
-    return hmac.compare_digest(given.encode(), settings.SANDBOX_API_KEY.encode())
+def keyed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A 401 and nothing else for a call without the sandbox's key."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        given = request.headers.get("x-api-key", "")
+        if not hmac.compare_digest(given.encode(), settings.SANDBOX_API_KEY.encode()):
+            return _answer(UNAUTHORIZED)
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 def _json_body(request: HttpRequest) -> Any:
@@ -36,9 +46,8 @@ def _json_body(request: HttpRequest) -> Any:
 
 @csrf_exempt
 @require_POST
+@keyed
 def create_task(request: HttpRequest) -> HttpResponse:
-    if not _authorized(request):
-        return _answer(UNAUTHORIZED)
     payload = _json_body(request)
     if payload is None:
         return _answer(error(422, "body is not JSON"))
@@ -46,22 +55,22 @@ def create_task(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@keyed
 def task_info(request: HttpRequest) -> HttpResponse:
-    if not _authorized(request):
-        return _answer(UNAUTHORIZED)
     return _answer(service.task_info(request.GET.get("task_id", "")))
 
 
 @require_GET
+@keyed
 def balance(request: HttpRequest) -> HttpResponse:
-    if not _authorized(request):
-        return _answer(UNAUTHORIZED)
     return _answer(service.balance())
 
 
 @require_GET
 def result(request: HttpRequest, task_id: str) -> HttpResponseBase:
-    path = service.result_path(task_id, request.GET.get("signature", ""))
+    path = service.result_path(
+        task_id, request.GET.get("expires", ""), request.GET.get("signature", "")
+    )
     if path is None:
         # As a CDN answers for a link it did not sign: nothing says whether the task exists.
         raise Http404("No such result.")
@@ -70,10 +79,9 @@ def result(request: HttpRequest, task_id: str) -> HttpResponseBase:
 
 @csrf_exempt
 @require_POST
+@keyed
 def speech_preview(request: HttpRequest) -> HttpResponse:
     """POST {"text", "language" (our code, e.g. "en-US"), "speaker" (e.g. "Zephyr")} → a WAV."""
-    if not _authorized(request):
-        return _answer(UNAUTHORIZED)
     from .preview import PreviewRefused, speech_wav
 
     payload = _json_body(request)

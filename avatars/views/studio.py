@@ -22,7 +22,7 @@ from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
-from avatars.pagination import newest_first
+from avatars.pagination import CURSOR, newest_first
 from avatars.providers import configured_providers
 from avatars.review import versions as job_versions
 from avatars.signed_in import SignedInRequest
@@ -167,7 +167,7 @@ def renders(request: SignedInRequest) -> HttpResponse:
     if mine:
         jobs = jobs.filter(requested_by=request.user)
     related = jobs.select_related("avatar", "script_revision__script", "audio_clip")
-    page = newest_first(related, request.GET.get("c", ""), PAGE)
+    page = newest_first(related, request.GET.get(CURSOR, ""), PAGE)
     context = {
         "section": "renders",
         "jobs": [(job, progress(job)) for job in page.rows],
@@ -223,7 +223,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
     """For a finished draft: each provider it can be sent to, with what it would cost there."""
-    if not drafts.can_send_on(job):
+    if not job.is_finished_draft:
         return []
     seconds = job.duration_seconds or 0.0
     return [
