@@ -12,7 +12,6 @@ timeline, refused or ignored.
 
 import json
 import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from avatars.models import JobEvent, RenderJob
-from avatars.providers import webhooks
+from tests.helpers.standard_webhooks import signed
 
 SEED = 20260609
 CASES = 60
@@ -138,11 +137,11 @@ def fuzzed_body(provider: str, rng: random.Random, index: int) -> bytes:
 
 
 def signed_headers(body: bytes, delivery_id: str) -> dict[str, str]:
-    stamp = int(time.time())
+    headers = signed(body, SECRET, delivery_id)
     return {
-        "HTTP_WEBHOOK_ID": delivery_id,
-        "HTTP_WEBHOOK_TIMESTAMP": str(stamp),
-        "HTTP_WEBHOOK_SIGNATURE": webhooks.sign(body, SECRET, delivery_id, stamp),
+        f"HTTP_{name.upper().replace('-', '_')}": value
+        for name, value in headers.items()
+        if name.startswith("webhook-")
     }
 
 
@@ -234,3 +233,29 @@ def test_a_callback_for_a_finished_job_changes_nothing(job_for):
         response = deliver(job, fuzzed_body("crun", rng, index), "application/json")
         assert response.status_code in (200, 400, 413)
         assert RenderJob.objects.get(pk=job.pk).status == "failed"
+
+
+def with_task_id(provider: str, task_id: str) -> dict[str, Any]:
+    document = VALID[provider]()
+    target = document.get("data", document)
+    target["task_id" if "task_id" in target else "id"] = task_id
+    return document
+
+
+@pytest.mark.parametrize("provider", ["sandbox", "crun", "lumenfall", "replicate"])
+@pytest.mark.parametrize("task_id", ["\u0000", "task\u0000id", "task\nid", " task", "t" * 201])
+def test_a_task_id_no_provider_would_give_is_refused_and_kept_out_of_the_job(
+    provider, task_id, acme, alice, asset_factory
+):
+    # No task yet: a believed callback would adopt its task id as the job's.
+    job = asset_factory.job(acme, "submitted", requested_by=alice, provider=provider)
+    body = json.dumps(with_task_id(provider, task_id)).encode()
+    signed = provider in ("lumenfall", "replicate")
+    headers = signed_headers(body, "msg_task_id") if signed else {}
+
+    response = deliver(job, body, "application/json", **headers)
+
+    assert response.status_code == 400
+    assert RenderJob.objects.get(pk=job.pk).provider_task_id == ""
+    event = job.events.filter(kind=JobEvent.Kind.CALLBACK).latest("pk")
+    assert event.message.startswith("Refused"), event.message

@@ -37,6 +37,22 @@ class TaskStatus(enum.StrEnum):
         return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED)
 
 
+# As long as RenderJob.provider_task_id holds; no control characters, which PostgreSQL cannot
+# store (NUL) and which no provider's ids contain.
+TASK_ID_MAX_LENGTH = 200
+
+
+def task_id_in(data: Any, key: str) -> str | None:
+    """The task id a provider's object gives under `key`, or None where it gives none we could
+    store and send back."""
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, str) or not 0 < len(value) <= TASK_ID_MAX_LENGTH:
+        return None
+    if not value.isprintable() or value != value.strip():
+        return None
+    return value
+
+
 @dataclass(frozen=True)
 class TaskState:
     """A provider's task, normalised."""

@@ -48,8 +48,8 @@ class CrunProvider(http.HttpProvider):
             "input": {k: v for k, v in given.items() if v is not None},
         }
         data = self.call("POST", "/api/v1/client/job/CreateTask", json=payload, creates=True)
-        task_id = data.get("task_id") if isinstance(data, dict) else None
-        if not task_id or not isinstance(task_id, str):
+        task_id = base.task_id_in(data, "task_id")
+        if task_id is None:
             raise base.ProtocolError(
                 f"{self.who} accepted the render but did not say which task it started.",
                 detail=repr(data)[:300],

@@ -144,8 +144,8 @@ class HttpProvider:
 
     def identify(self, data: Any) -> tuple[str, TaskStatus]:
         """The task's id and normalised status, or a ProtocolError."""
-        task_id = data.get(self.id_field) if isinstance(data, dict) else None
-        if not isinstance(task_id, str) or not task_id:
+        task_id = base.task_id_in(data, self.id_field)
+        if task_id is None:
             raise base.ProtocolError(
                 f"{self.who}'s answer about the {self.task_noun} did not match its documented "
                 "form.",

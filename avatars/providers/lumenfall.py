@@ -53,8 +53,8 @@ class LumenfallProvider(http.HttpProvider):
             headers={IDEMPOTENCY_HEADER: key},
             creates=True,
         )
-        video_id = data.get("id") if isinstance(data, dict) else None
-        if not video_id or not isinstance(video_id, str):
+        video_id = base.task_id_in(data, "id")
+        if video_id is None:
             raise base.ProtocolError(
                 f"{self.who} accepted the render but did not say which video it started.",
                 detail=repr(data)[:300],

@@ -37,8 +37,8 @@ class ReplicateProvider(http.HttpProvider):
         data = self.call(
             "POST", f"/models/{MODEL}/predictions", json=self.payload(inputs), creates=True
         )
-        prediction_id = data.get("id")
-        if not prediction_id or not isinstance(prediction_id, str):
+        prediction_id = base.task_id_in(data, "id")
+        if prediction_id is None:
             raise base.ProtocolError(
                 f"{self.who} accepted the render but did not say which prediction it started.",
                 detail=repr(data)[:300],

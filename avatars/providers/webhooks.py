@@ -61,15 +61,6 @@ def verify(
     raise SignatureRejected("the signature does not match")
 
 
-def sign(body: bytes, secret: str, delivery_id: str, timestamp: int) -> str:
-    """The webhook-signature header value for a delivery (what a provider sends)."""
-    return f"v1,{_signature(_key(secret), delivery_id, timestamp, body)}"
-
-
-def _signature(key: bytes, delivery_id: str, timestamp: int, body: bytes) -> str:
-    return base64.b64encode(_digest(key, delivery_id, timestamp, body)).decode()
-
-
 def _digest(key: bytes, delivery_id: str, timestamp: int, body: bytes) -> bytes:
     signed = f"{delivery_id}.{timestamp}.".encode() + body
     return hmac.new(key, signed, hashlib.sha256).digest()
