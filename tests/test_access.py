@@ -141,7 +141,6 @@ def test_a_second_editor_is_the_four_eyes_for_an_editors_request(bob, erin, acme
     assert access.may_approve(erin, job)
 
 
-
 def test_the_approvers_asked_are_the_teams_members_who_may_approve_but_not_the_requester(
     alice, bob, charlie, gus, audrey, root, erin, acme, user_factory
 ):
@@ -155,6 +154,7 @@ def test_the_approvers_asked_are_the_teams_members_who_may_approve_but_not_the_r
     assert alice not in asked and audrey not in asked, "no approval permission"
     assert set(access.approvers(job_in(acme, None))) == {bob, root, erin}
     assert all(access.may_approve(user, job_in(acme, erin)) for user in asked)
+
 
 def test_an_auditor_who_is_also_a_member_still_changes_nothing(audrey, acme, alice):
     acme.members.add(audrey)

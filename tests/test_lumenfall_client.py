@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from avatars import fetch
-from avatars.providers import base, webhooks
+from avatars.providers import base
 from avatars.providers.lumenfall import IDEMPOTENCY_HEADER, LumenfallProvider
 from tests.fakes import lumenfall
 from tests.fakes.server import VIDEO, Task
@@ -454,12 +454,7 @@ def test_a_retryable_error_carries_the_wait_the_answer_asks_for(code, headers, w
 
 
 def signed(body: bytes, delivery_id: str = "msg_1") -> dict[str, str]:
-    stamp = int(time.time())
-    return {
-        "webhook-id": delivery_id,
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": webhooks.sign(body, lumenfall.SECRET, delivery_id, stamp),
-    }
+    return signed_by_the_standard(body, lumenfall.SECRET, delivery_id)
 
 
 def finished(server, status: str = "completed") -> Task:
