@@ -140,6 +140,7 @@ def login() -> Callable[[User], Client]:
 def asset_factory(db):
     """Makes library rows the way the app does, real files included."""
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
 
     from avatars import media
     from avatars.library import attach_audio, attach_portrait
@@ -157,6 +158,16 @@ def asset_factory(db):
             attach_portrait(avatar, media.prepare_portrait(upload))
             avatar.save()
             return avatar
+
+        def consenting_avatar(self, team: Team, name: str = "Grace") -> Avatar:
+            """An avatar whose person consented to any use, for another month."""
+            return self.avatar(
+                team,
+                name,
+                consent_person=name,
+                consent_scope="any",
+                consent_expires=timezone.localdate() + datetime.timedelta(days=30),
+            )
 
         def voice(self, team: Team, name: str = "Host") -> Voice:
             return Voice.objects.create(team=team, name=name, speaker="Kore", language="en-US")

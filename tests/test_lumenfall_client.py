@@ -19,6 +19,7 @@ from avatars.providers.lumenfall import IDEMPOTENCY_HEADER, LumenfallProvider
 from tests.fakes import lumenfall
 from tests.fakes.server import VIDEO, Task
 from tests.helpers.ports import free_port
+from tests.helpers.provider_errors import assert_typed_error
 from tests.helpers.render_inputs import inputs
 from tests.helpers.standard_webhooks import signed as signed_by_the_standard
 from tests.helpers.stub_server import Reply, StubServer
@@ -170,15 +171,16 @@ def test_each_lumenfall_error_raises_its_typed_error(
         provider.submit(inputs()) if call == "create" else provider.fetch("video_000001")
 
     error = raised.value
-    assert type(error) is error_class
-    assert (error.code, error.status) == (typed_code, code)
-    assert words in error.message
-    assert (error.retryable, error.safe_to_resubmit, error.falls_back) == (
-        bool(retryable),
-        bool(safe),
-        bool(falls_back),
+    assert_typed_error(
+        error,
+        error_class=error_class,
+        status=code,
+        code=typed_code,
+        words=words,
+        retryable=retryable,
+        safe=safe,
+        falls_back=falls_back,
     )
-    assert "{" not in error.message
     if code == 429:
         assert error.retry_after == 7.0
     assert not lumenfall_server.tasks

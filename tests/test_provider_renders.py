@@ -5,14 +5,11 @@ worker drives the job. Every job ends in one final state with one paid render at
 timeline that says what happened, and its video copied before the provider's link dies.
 """
 
-import json
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
 
 from avatars import render
 from avatars.models import CreditEntry, JobStatus, RenderJob, WebhookDelivery
@@ -440,70 +437,3 @@ def test_canceling_a_lumenfall_render_keeps_the_job_canceled_when_it_finishes(
     assert callbacks(job)
     assert job.status == JobStatus.CANCELED
     assert renders(media_root) == []
-
-
-# --- the render command -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def library(acme, asset_factory):
-    asset_factory.avatar(
-        acme,
-        "Grace",
-        consent_person="Grace",
-        consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=30),
-    )
-    asset_factory.script(acme, "Welcome", "Welcome aboard, {{name}}.")
-    asset_factory.voice(acme, "Host")
-    return acme
-
-
-def test_manage_render_with_lumenfall_queues_a_render_that_succeeds(
-    library, fake_lumenfall, embedded_worker, capsys, media_root
-):
-    call_command(
-        "render",
-        "--avatar",
-        "Grace",
-        "--script",
-        "Welcome",
-        "--var",
-        "name=Ada",
-        "--provider",
-        "lumenfall",
-    )
-
-    result = json.loads(capsys.readouterr().out)
-    job = wait_for(RenderJob.objects.get(pk=result["job"]))
-    assert (result["status"], job.provider) == ("queued", "lumenfall")
-    assert_stored_once(job, media_root, "lumenfall")
-
-
-def test_manage_render_with_replicate_waits_and_succeeds(
-    library, fake_replicate, embedded_worker, capsys, media_root
-):
-    code = 0
-    try:
-        call_command(
-            "render",
-            "--avatar",
-            "Grace",
-            "--script",
-            "Welcome",
-            "--var",
-            "name=Ada",
-            "--provider",
-            "replicate",
-            "--wait",
-            "--timeout",
-            "60",
-        )
-    except SystemExit as exit_:
-        code = exit_.code
-
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert code == 0
-    assert result["status"] == "succeeded" and result["error"] is None
-    assert result["cost"] == "0.0250" and Path(result["video"]).exists()
-    assert RenderJob.objects.get(pk=result["job"]).provider == "replicate"

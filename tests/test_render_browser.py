@@ -1,7 +1,6 @@
 """A render requested in the admin, watched to the end and played, in a real browser."""
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from avatars.models import JobStatus, RenderJob
@@ -22,13 +21,7 @@ VIDEO_DURATION = """video => video.readyState >= 1 ? video.duration : new Promis
 def test_a_marketer_renders_from_the_admin_and_plays_the_video(
     alice, acme, asset_factory, sandbox, embedded_worker, live_server, new_page, shoot
 ):
-    asset_factory.avatar(
-        acme,
-        "Grace",
-        consent_person="Grace",
-        consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=30),
-    )
+    asset_factory.consenting_avatar(acme, "Grace")
     asset_factory.script(acme, "Welcome", "Welcome aboard, {{name}}! We are glad you are here.")
     asset_factory.voice(acme, "Host")
     page = new_page()

@@ -1,6 +1,7 @@
 """`manage.py render` and `manage.py reconcile`: the operator's way in, through the same code."""
 
 import json
+from pathlib import Path
 
 import av
 import dramatiq
@@ -10,20 +11,14 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from avatars.models import JobStatus, RenderJob
-from tests.helpers.jobs import wait_for
+from tests.helpers.jobs import renders, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def library(acme, asset_factory):
-    asset_factory.avatar(
-        acme,
-        "Grace",
-        consent_person="Grace",
-        consent_scope="any",
-        consent_expires=timezone.localdate() + timezone.timedelta(days=30),
-    )
+    asset_factory.consenting_avatar(acme, "Grace")
     asset_factory.script(acme, "Welcome", "Welcome aboard, {{name}}. We are glad you are here.")
     asset_factory.voice(acme, "Host")
     asset_factory.clip(acme, "Jingle")
@@ -116,3 +111,48 @@ def test_reconcile_redrives_a_job_whose_submit_message_was_lost(
     job = wait_for(RenderJob.objects.get(pk=job_id))
     assert job.status == JobStatus.SUCCEEDED
     assert fake_crun.calls["create"] == 1
+
+
+def test_render_through_lumenfall_queues_a_render_that_succeeds(
+    library, fake_lumenfall, embedded_worker, capsys, media_root
+):
+    call_command(
+        "render",
+        "--avatar",
+        "Grace",
+        "--script",
+        "Welcome",
+        "--var",
+        "name=Ada",
+        "--provider",
+        "lumenfall",
+    )
+
+    result = json.loads(capsys.readouterr().out)
+    job = wait_for(RenderJob.objects.get(pk=result["job"]))
+    assert (result["status"], job.provider, job.status) == ("queued", "lumenfall", "succeeded")
+    assert [f.name for f in renders(media_root)] == ["captions.vtt", "poster.jpg", "video.mp4"]
+
+
+def test_render_wait_through_replicate_succeeds_with_its_cost(
+    library, fake_replicate, embedded_worker, capsys
+):
+    code, result = run_render(
+        capsys,
+        "--avatar",
+        "Grace",
+        "--script",
+        "Welcome",
+        "--var",
+        "name=Ada",
+        "--provider",
+        "replicate",
+        "--wait",
+        "--timeout",
+        "60",
+    )
+
+    assert code == 0
+    assert result["status"] == "succeeded" and result["error"] is None
+    assert result["cost"] == "0.0250" and Path(result["video"]).exists()
+    assert RenderJob.objects.get(pk=result["job"]).provider == "replicate"

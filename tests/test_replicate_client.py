@@ -11,6 +11,7 @@ from avatars.providers.replicate import ReplicateProvider
 from tests.fakes import replicate
 from tests.fakes.server import Task
 from tests.helpers.ports import free_port
+from tests.helpers.provider_errors import assert_typed_error
 from tests.helpers.render_inputs import inputs
 from tests.helpers.standard_webhooks import signed
 from tests.helpers.stub_server import Reply, StubServer
@@ -174,13 +175,15 @@ def test_each_replicate_error_raises_its_typed_error(
         provider.submit(inputs()) if call == "create" else provider.fetch("pred_000001")
 
     error = raised.value
-    assert type(error) is error_class
-    assert (error.code, error.status) == (typed_code, code)
-    assert words in error.message
-    assert (error.retryable, error.safe_to_resubmit, error.falls_back) == (
-        bool(retryable),
-        bool(safe),
-        bool(falls_back),
+    assert_typed_error(
+        error,
+        error_class=error_class,
+        status=code,
+        code=typed_code,
+        words=words,
+        retryable=retryable,
+        safe=safe,
+        falls_back=falls_back,
     )
     if code == 429:
         assert error.retry_after == 7.0
