@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from avatars import render
@@ -21,7 +21,7 @@ from avatars.models import JobStatus, RenderJob
 from tests import drills
 from tests.fakes.server import VIDEO
 from tests.files import mp4_bytes
-from tests.helpers.jobs import request_speech, wait_for
+from tests.helpers.jobs import request_speeches, wait_for
 from tests.helpers.waiting import wait_until
 from tests.pipeline import WorkerProcesses, worker_processes_on
 
@@ -57,21 +57,6 @@ def workers(fake_crun, private_redis, scratch) -> Iterator[WorkerProcesses]:
         yield processes
 
 
-def request(assets, team, count: int) -> list[RenderJob]:
-    first = request_speech(assets, team, provider="crun")
-    again = render.RenderRequest(
-        team=team,
-        user=None,
-        avatar=first.avatar,
-        script=first.script_revision.script,
-        voice=first.voice,
-        variables=first.variables,
-        provider="crun",
-    )
-    with transaction.atomic():
-        return [first] + [render.request_render(again) for _ in range(count - 1)]
-
-
 def sweep(after: datetime.timedelta) -> dict[str, int]:
     """The reconcile sweep, as if `after` had passed."""
     return render.reconcile(now=timezone.now() + after)
@@ -89,7 +74,7 @@ def test_a_worker_killed_inside_submit(
 ):
     fake_crun.configure(create_delay=2)
     first = workers.start(threads=4)
-    jobs = request(asset_factory, acme, 3)
+    jobs = request_speeches(asset_factory, acme, 3, provider="crun")
     wait_until(lambda: fake_crun.calls["create"] == 3, timeout=TIMEOUT)
 
     workers.kill(first)
@@ -108,7 +93,7 @@ def test_a_worker_killed_inside_poll(acme, asset_factory, fake_crun, workers, me
     fake_crun.configure(send_webhook=False, render_delay=0.5)
     proxy.armed.set()
     first = workers.start(threads=4)
-    jobs = request(asset_factory, acme, 2)
+    jobs = request_speeches(asset_factory, acme, 2, provider="crun")
     assert proxy.holding.wait(TIMEOUT)
 
     workers.kill(first)
@@ -132,7 +117,7 @@ def test_a_worker_killed_inside_store_leaves_no_partial_download(
     video.stalling.set()
     fake_crun.configure(result_bytes=large, result_url=f"{video.url}/video.mp4")
     first = workers.start()
-    (job,) = request(asset_factory, acme, 1)
+    (job,) = request_speeches(asset_factory, acme, 1, provider="crun")
     assert video.mostly_sent.wait(TIMEOUT)
     wait_until(lambda: any(p.stat().st_size for p in drills.stored_files(scratch)))
 
@@ -159,7 +144,7 @@ def test_redis_restarted_with_jobs_in_flight(
     # lost, the harder case; the database still knows every job and the sweep redrives them.
     fake_crun.configure(send_webhook=False, render_delay=2)
     workers.start(threads=4)
-    jobs = request(asset_factory, acme, 3)
+    jobs = request_speeches(asset_factory, acme, 3, provider="crun")
     wait_until(
         lambda: all(RenderJob.objects.get(pk=j.pk).status in IN_FLIGHT for j in jobs),
         timeout=TIMEOUT,
@@ -186,7 +171,7 @@ def test_postgresql_refusing_connections_for_a_while(
     )
     fake_crun.configure(create_delay=1.5, render_delay=1)
     workers.start(threads=4)
-    jobs = request(asset_factory, acme, 3)
+    jobs = request_speeches(asset_factory, acme, 3, provider="crun")
     wait_until(lambda: fake_crun.calls["create"] == 3, timeout=TIMEOUT)
 
     with proxy.refuse():
@@ -214,7 +199,7 @@ def test_a_full_result_store_fails_the_job_and_keeps_nothing(
     except PermissionError as refused:
         pytest.skip(f"cannot mount a small filesystem here (needs root): {refused}")
     try:
-        (job,) = request(asset_factory, acme, 1)
+        (job,) = request_speeches(asset_factory, acme, 1, provider="crun")
         drills.fill(media_root, leave=len(VIDEO) // 2)
         workers.start()
 

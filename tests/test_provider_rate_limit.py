@@ -12,7 +12,6 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from avatars import render
@@ -21,7 +20,7 @@ from avatars.providers import get_provider, ratelimit
 from tests.fakes import lumenfall
 from tests.fakes.lumenfall import FakeLumenfall
 from tests.fakes.server import Answer, Request
-from tests.helpers.jobs import request_speech, wait_for
+from tests.helpers.jobs import request_speech, request_speeches, wait_for
 from tests.pipeline import REDIS_URL
 
 LIMIT = 5
@@ -82,22 +81,6 @@ def timed_lumenfall(live_app, settings) -> Iterator[TimedLumenfall]:
     fake.stop()
 
 
-def request_many(assets, team, count: int) -> list[RenderJob]:
-    first = request_speech(assets, team, provider="lumenfall")
-    ask = render.RenderRequest(
-        team=team,
-        user=None,
-        avatar=first.avatar,
-        script=first.script_revision.script,
-        voice=first.voice,
-        variables=first.variables,
-        provider="lumenfall",
-    )
-    # One transaction: the other submit messages go out at the same moment, at its commit.
-    with transaction.atomic():
-        return [first] + [render.request_render(ask) for _ in range(count - 1)]
-
-
 def assert_all_rendered_within_the_limit(jobs: list[RenderJob], fake: TimedLumenfall) -> None:
     for job in jobs:
         assert job.status == JobStatus.SUCCEEDED, job.error_message
@@ -114,7 +97,10 @@ def assert_all_rendered_within_the_limit(jobs: list[RenderJob], fake: TimedLumen
 def test_twenty_worker_threads_keep_to_the_limit(
     acme, asset_factory, timed_lumenfall, embedded_worker
 ):
-    jobs = [wait_for(job, timeout=90) for job in request_many(asset_factory, acme, JOBS)]
+    jobs = [
+        wait_for(job, timeout=90)
+        for job in request_speeches(asset_factory, acme, JOBS, provider="lumenfall")
+    ]
 
     assert_all_rendered_within_the_limit(jobs, timed_lumenfall)
     # Some requests had to wait for a slot, and none of that counted as a provider failure.
@@ -144,7 +130,7 @@ def test_worker_processes_share_one_limit_through_redis(
         # and, with two busy loops beside them, for over 0.75 s.
         "PROVIDER_RATE_LIMIT_MARGIN_SECONDS": "1.5",
     }
-    jobs = request_many(asset_factory, acme, JOBS)
+    jobs = request_speeches(asset_factory, acme, JOBS, provider="lumenfall")
     for _ in range(3):
         redis_workers.start(threads=4)
 

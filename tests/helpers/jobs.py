@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from avatars import render
@@ -63,6 +64,23 @@ def render_request(
 def request_speech(assets: Any, team: Team, *, provider: str, **options: Any) -> RenderJob:
     """Queue a script render of a consented avatar, like a marketer would."""
     return render.request_render(render_request(assets, team, provider=provider, **options))
+
+
+def request_speeches(assets: Any, team: Team, count: int, *, provider: str) -> list[RenderJob]:
+    """`count` renders of the same speech, queued in one transaction: their submit messages
+    go out together, at its commit."""
+    first = request_speech(assets, team, provider=provider)
+    again = render.RenderRequest(
+        team=team,
+        user=None,
+        avatar=first.avatar,
+        script=first.script_revision.script,
+        voice=first.voice,
+        variables=first.variables,
+        provider=provider,
+    )
+    with transaction.atomic():
+        return [first] + [render.request_render(again) for _ in range(count - 1)]
 
 
 def wait_for(
