@@ -9,17 +9,16 @@ public, so every later hop is checked for real.
 
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from avatars import fetch
 from avatars.fetch import FetchRefused, download
+from tests.fakes.http import Answer, LocalServer, Request
 
 PRIVATE = "private or internal network address"
 
@@ -102,51 +101,37 @@ def dest(tmp_path: Path) -> Path:
     return folder
 
 
-class Site:
-    def __init__(self) -> None:
-        self.port = 0
-        self.paths: list[str] = []
+class Site(LocalServer):
+    """Answers /video.mp4, and redirects /to?url=… wherever it is told."""
 
-    def url(self, path: str, host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    @property
+    def port(self) -> int:
+        return int(self.url_of("").rsplit(":", 1)[1])
+
+    @property
+    def paths(self) -> list[str]:
+        return [request.target for request in self.requests]
+
+    def url_of(self, path: str, host: str = "127.0.0.1") -> str:
+        return super().url.replace("127.0.0.1", host, 1) + path
+
+    def answer(self, request: Request) -> Answer:
+        if request.path == "/to":
+            return 302, b"", {"Location": request.query["url"]}
+        if request.path == "/video.mp4":
+            return 200, b"video", {}
+        return 404, b"not here", {}
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Site]:
-    site = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            site.paths.append(self.path)
-            parts = urlsplit(self.path)
-            if parts.path == "/to":
-                self.send_response(302)
-                self.send_header("Location", parse_qs(parts.query)["url"][0])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            body = b"video" if parts.path == "/video.mp4" else b"not here"
-            self.send_response(200 if parts.path == "/video.mp4" else 404)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield site
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
+    with Site() as site:
+        yield site
 
 
 @pytest.fixture
 def site(server: Site) -> Site:
-    server.paths.clear()
+    server.requests.clear()
     return server
 
 
@@ -309,7 +294,7 @@ def test_a_redirect_to_a_private_address_is_refused(
     location = target.format(port=site.port)
 
     with pytest.raises(FetchRefused, match=PRIVATE):
-        get(site.url(f"/to?url={location}", host="cdn.example"), dest)
+        get(site.url_of(f"/to?url={location}", host="cdn.example"), dest)
 
     assert [urlsplit(p).path for p in site.paths] == ["/to"]
     assert list(dest.iterdir()) == []
@@ -327,7 +312,7 @@ def test_a_redirect_to_another_scheme_or_to_userinfo_is_refused(
     target, words, site, dest, first_hop_is_public
 ):
     with pytest.raises(FetchRefused, match=words):
-        get(site.url(f"/to?url={target}"), dest)
+        get(site.url_of(f"/to?url={target}"), dest)
 
     assert [urlsplit(p).path for p in site.paths] == ["/to"]
 
@@ -337,7 +322,7 @@ def test_a_redirect_within_the_public_server_is_followed(site, dest, fake_dns, m
     monkeypatch.setattr(fetch, "is_public_address", lambda ip: True)
     fake_dns["cdn.example"] = ["127.0.0.1"]
 
-    result = get(site.url("/to?url=/video.mp4", host="cdn.example"), dest)
+    result = get(site.url_of("/to?url=/video.mp4", host="cdn.example"), dest)
 
     assert result.path.read_bytes() == b"video"
 
