@@ -9,6 +9,7 @@ first result links are handed out with an `expires_at` already passed.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -42,6 +43,9 @@ class FakeLumenfall(FakeProvider):
     def __init__(self, webhook_secret: str = SECRET) -> None:
         super().__init__(webhook_secret)
         self.idempotency: dict[str, str] = {}
+        # Held from looking a key up to recording its video, so that a retry arriving while
+        # the first create is still finishing finds that video rather than starting another.
+        self._idempotency_lock = threading.Lock()
 
     def reset(self, **behaviour: Any) -> None:
         super().reset(**behaviour)
@@ -81,13 +85,14 @@ class FakeLumenfall(FakeProvider):
         if not body.get("image_url") or not (body.get("prompt") or body.get("audio")):
             return self.error(400)
         key = headers.get("idempotency-key", "")
-        with self._lock:
+        with self._idempotency_lock:
             existing = self.tasks.get(self.idempotency.get(key, ""))
+            if existing is None:
+                task = self.start_task("video_", body, body.get("webhook_url") or "")
+                if key:
+                    self.idempotency[key] = task.id
         if existing is not None:
             return 200, self.describe(existing, link=""), {}
-        task = self.start_task("video_", body, body.get("webhook_url") or "")
-        if key:
-            self.idempotency[key] = task.id
         return 202, self.describe(task, link=""), {}
 
     def _content(self, video_id: str) -> Answer:
