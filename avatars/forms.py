@@ -203,7 +203,8 @@ class StudioScriptForm(ScriptForm):
             offer_member_teams(self, user)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         team = cleaned.get("team") if "team" in self.fields else self.instance.team
         title = cleaned.get("title")
         twins = Script.objects.filter(team=team, title=title).exclude(pk=self.instance.pk)
@@ -219,9 +220,13 @@ class StudioScriptForm(ScriptForm):
                 "to keep yours.",
             )
             # Saving again means "keep mine": the next save is based on their revision.
-            self.data = self.data.copy()
-            self.data["based_on"] = str(latest.number)
+            self.data = {**self.data, "based_on": str(latest.number)}
         return cleaned
+
+
+class RevisionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"Revision {obj.number} · {obj.created_at:%-d %b %Y %H:%M}"
 
 
 class RenderRequestForm(forms.Form):
@@ -235,7 +240,7 @@ class RenderRequestForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     avatar = forms.ModelChoiceField(queryset=Avatar.objects.none())
     script = forms.ModelChoiceField(queryset=Script.objects.none(), required=False)
-    script_revision = forms.ModelChoiceField(
+    script_revision = RevisionChoiceField(
         queryset=ScriptRevision.objects.none(),
         required=False,
         label="Revision",
@@ -293,7 +298,8 @@ class RenderRequestForm(forms.Form):
         avatars = Avatar.objects.filter(**usable).select_related("team")
         model_choices(self, "avatar").queryset = avatars
         model_choices(self, "script").queryset = self.scripts
-        model_choices(self, "voice").queryset = Voice.objects.filter(**usable)
+        self.voices = Voice.objects.filter(**usable)
+        model_choices(self, "voice").queryset = self.voices
         model_choices(self, "audio_clip").queryset = self.clips
         cast(forms.ChoiceField, self.fields["provider"]).choices = self.providers
         self._offer_revisions()
@@ -302,16 +308,14 @@ class RenderRequestForm(forms.Form):
         """The revisions of the script asked for (from its page's "render this revision"),
         none when no script is: a list of every revision of every script helps nobody."""
         chosen = str((self.data if self.is_bound else self.initial).get("script") or "")
+        self.revisions = ScriptRevision.objects.none()
         if not chosen.isdigit():
             del self.fields["script_revision"]
             return
-        revisions = model_choices(self, "script_revision")
-        revisions.queryset = ScriptRevision.objects.filter(
+        self.revisions = ScriptRevision.objects.filter(
             script__in=self.scripts, script_id=int(chosen)
         )
-        revisions.label_from_instance = lambda revision: (
-            f"Revision {revision.number} · {revision.created_at:%-d %b %Y %H:%M}"
-        )
+        model_choices(self, "script_revision").queryset = self.revisions
 
     @staticmethod
     def initial_from(job: RenderJob) -> dict[str, Any]:
@@ -384,18 +388,14 @@ class RenderRequestForm(forms.Form):
             },
             "voices": {
                 str(voice.pk): {"name": voice.name, "language": voice.language}
-                for voice in model_choices(self, "voice").queryset
+                for voice in self.voices
             },
             "revisions": {
                 str(revision.pk): {
                     "variables": scripts.variables(revision.text),
                     "language": revision.language,
                 }
-                for revision in (
-                    model_choices(self, "script_revision").queryset
-                    if "script_revision" in self.fields
-                    else []
-                )
+                for revision in self.revisions
             },
             "languages": {code: language.label for code, language in catalog.LANGUAGES.items()},
         }

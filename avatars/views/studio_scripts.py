@@ -194,7 +194,7 @@ def script_check(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def speech_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
+def speech_preview(request: SignedInRequest, pk: int) -> HttpResponseBase:
     """The script read aloud offline by the sandbox, for when the provider offers no preview.
 
     GET reads the saved script; POST reads the unsaved `text` and `language` of its editor,
@@ -211,7 +211,7 @@ def speech_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @login_required
 @require_POST
-def speech_preview_text(request: HttpRequest) -> HttpResponseBase:
+def speech_preview_text(request: SignedInRequest) -> HttpResponseBase:
     """The unsaved text of a new script read aloud, for those who may write scripts."""
     if not access.may_write_scripts(request.user):
         raise PermissionDenied
@@ -223,7 +223,7 @@ def unsaved_text(request: HttpRequest) -> tuple[str, str]:
     return request.POST.get("text", ""), language if language in catalog.LANGUAGES else "en-US"
 
 
-def spoken(request: HttpRequest, text: str, language: str) -> HttpResponseBase:
+def spoken(request: SignedInRequest, text: str, language: str) -> HttpResponseBase:
     """The WAV of `text`, its variables read as their names, in the voice asked for."""
     if not previews.allowed(request.user.pk):
         return HttpResponse(previews.TOO_MANY, status=429, content_type="text/plain")
