@@ -371,6 +371,10 @@ class RenderRequestForm(forms.Form):
                 for name, _ in self.providers
             },
             "scripts": {str(script.pk): script.estimated_seconds for script in self.scripts},
+            "revisions": {
+                str(revision.pk): scripts.estimated_seconds(revision.text, revision.language)
+                for revision in self.revisions
+            },
             "clips": {str(clip.pk): clip.duration_seconds for clip in self.clips},
         }
 

@@ -359,6 +359,24 @@ def test_render_this_revision_renders_that_revisions_text(alice, library, login)
     )
 
 
+def test_the_page_prices_and_reads_aloud_the_revision_chosen(alice, library, login, monkeypatch):
+    from avatars import previews
+
+    first = library.script.revisions.get()
+    edit(login(alice), library.script, text="Welcome back, {{name}}! " + "More words. " * 20)
+    client = login(alice)
+    read: list[str] = []
+    monkeypatch.setattr(previews, "speech_wav", lambda text, *_: read.append(text) or b"RIFF")
+
+    page = client.get(f"/studio/render/?script={library.script.pk}&script_revision={first.pk}")
+    client.get(f"/studio/scripts/{library.script.pk}/preview.wav", {"revision": first.pk})
+
+    pricing = page.context["pricing"]
+    assert pricing["revisions"][str(first.pk)] == script_text.estimated_seconds(first.text, "en-US")
+    assert pricing["revisions"][str(first.pk)] < pricing["scripts"][str(library.script.pk)]
+    assert read == ["Welcome aboard, name!"]
+
+
 def test_without_a_revision_the_latest_is_rendered(alice, library, login):
     edit(login(alice), library.script, text="Welcome back, {{name}}!")
 

@@ -51,6 +51,7 @@ def test_a_marketer_writes_a_script_and_renders_it_from_the_studio_alone(
     base = live_server.url
     page = new_page()
     log_in(page, base, alice, "/studio/")
+    snap(page, "home")
 
     page.get_by_role("link", name="New script").click()
     expect(page).to_have_url(f"{base}/studio/scripts/new/")
@@ -60,6 +61,7 @@ def test_a_marketer_writes_a_script_and_renders_it_from_the_studio_alone(
     # The names show as they are typed; the server's warning follows.
     expect(page.locator("#variables")).to_have_text("{{first_name}}")
     expect(page.locator("#warnings")).to_contain_text("“{soon}” has single braces")
+    snap(page, "new-warning")
     text.fill(FIRST)
     expect(page.locator("#warnings")).to_be_hidden()
     expect(page.locator("#seconds")).to_have_text(f"≈ {round(estimated_seconds(FIRST, 'en-US'))} s")
@@ -88,11 +90,19 @@ def test_a_marketer_writes_a_script_and_renders_it_from_the_studio_alone(
     expect(page.locator(".messages")).to_contain_text("is saved as revision 2.")
     expect(page.locator("#revision-2 .diff .add")).to_have_text("+ Bring a friend!")
     snap(page, "script")
+    page.get_by_role("link", name="Scripts", exact=True).click()
+    expect(page.locator("table.list")).to_contain_text("Spring webinar invite")
+    snap(page, "list")
+    page.get_by_role("link", name="Spring webinar invite").click()
 
     page.locator("#revision-1").get_by_role("link", name="Render this revision").click()
     expect(page.get_by_label("Script", exact=True)).to_have_value(str(script.pk))
     first = script.revisions.get(number=1)
     expect(page.get_by_label("Revision")).to_have_value(str(first.pk))
+    # Priced by the length of the revision chosen, not of the latest.
+    expect(page.locator("#estimate")).to_contain_text(
+        f"({estimated_seconds(FIRST, 'en-US'):.1f} s, the script's estimated length"
+    )
     page.get_by_label("Avatar", exact=True).select_option(label="Grace")
     page.get_by_label("Voice", exact=True).select_option(label="Host")
     page.get_by_label("Variables").fill("first_name=Ada\ncity=Paris")

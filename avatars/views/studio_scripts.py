@@ -197,11 +197,14 @@ def script_check(request: HttpRequest) -> JsonResponse:
 def speech_preview(request: SignedInRequest, pk: int) -> HttpResponseBase:
     """The script read aloud offline by the sandbox, for when the provider offers no preview.
 
-    GET reads the saved script; POST reads the unsaved `text` and `language` of its editor,
-    which takes the right to edit it.
+    GET reads the saved script (its `revision`, if asked); POST reads the unsaved `text` and
+    `language` of its editor, which takes the right to edit it.
     """
     script = script_for(request, pk)
     text, language = script.text, script.language
+    asked = request.GET.get("revision", "")
+    if revision := script.revisions.filter(pk=int(asked)).first() if asked.isdigit() else None:
+        text, language = revision.text, revision.language
     if request.method == "POST":
         if not access.may_change_script(request.user, script.team_id):
             raise PermissionDenied
