@@ -32,6 +32,8 @@ CANCEL = "avatars.cancel_renderjob"
 REQUEST = "avatars.add_renderjob"
 RETRY = "avatars.retry_renderjob"
 REVIEW = "avatars.review_renderjob"
+ADD_SCRIPT = "avatars.add_script"
+CHANGE_SCRIPT = "avatars.change_script"
 # What the person is told when the four-eyes rule stops them.
 OWN_REQUEST = "Another Editor must approve or turn down your own request."
 
@@ -133,6 +135,31 @@ def scope_to_user_by_id(
 def scope_to_member_teams(queryset: QuerySet[M], user: AnyUser) -> QuerySet[M]:
     """Only the rows of teams the user works in: what they may pick and write into."""
     return queryset.filter(team__in=member_teams(user))
+
+
+# --- scripts -----------------------------------------------------------------------------------
+
+
+def script_teams(user: AnyUser) -> QuerySet[Team]:
+    """The teams the user may write new scripts in (and so copy scripts into)."""
+    return member_teams(user) if may(user, ADD_SCRIPT) else Team.objects.none()
+
+
+def may_add_script(user: AnyUser, team_id: int | None = None) -> bool:
+    """Write a new script: in `team_id`, or in any team the user works in."""
+    if not may(user, ADD_SCRIPT):
+        return False
+    return works_in(user, team_id) if team_id is not None else bool(member_team_ids(user))
+
+
+def may_change_script(user: AnyUser, team_id: int) -> bool:
+    """Edit, archive and unarchive a script of the team, and hear its unsaved text."""
+    return may(user, CHANGE_SCRIPT) and works_in(user, team_id)
+
+
+def may_write_scripts(user: AnyUser) -> bool:
+    """Write or edit some team's scripts: what checking and hearing unsaved text takes."""
+    return may_add_script(user) or (may(user, CHANGE_SCRIPT) and bool(member_team_ids(user)))
 
 
 # --- jobs --------------------------------------------------------------------------------------

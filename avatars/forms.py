@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from avatars import access, catalog, credits, drafts, media, providers, render, scripts
 from avatars.library import attach_audio, attach_portrait
-from avatars.models import AudioClip, Avatar, RenderJob, Script, Tag, Team, Voice
+from avatars.models import AudioClip, Avatar, RenderJob, Script, ScriptRevision, Tag, Team, Voice
 from avatars.models.jobs import RESOLUTION_CHOICES
 
 MAX_TAGS = 20
@@ -174,6 +174,61 @@ class ScriptForm(forms.ModelForm):
         return text
 
 
+class StudioScriptForm(ScriptForm):
+    """A script written or edited in the studio. Its team is chosen only when it is new.
+
+    `based_on` is the revision the editor started from: a save after someone else's revision
+    is refused once, so it never silently undoes their change.
+    """
+
+    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    class Meta(ScriptForm.Meta):
+        fields = ["team", "title", "language", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 12})}
+        help_texts = {
+            "text": "Write {{first_name}} (two braces, a name of letters, digits and "
+            "underscores) where each render fills in its own value."
+        }
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.latest = None
+        if self.instance.pk:
+            del self.fields["team"]
+            self.latest = self.instance.revisions.select_related("author").first()
+            self.fields["based_on"].initial = self.latest.number if self.latest else None
+        else:
+            del self.fields["based_on"]
+            offer_member_teams(self, user)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        team = cleaned.get("team") if "team" in self.fields else self.instance.team
+        title = cleaned.get("title")
+        twins = Script.objects.filter(team=team, title=title).exclude(pk=self.instance.pk)
+        if team and title and twins.exists():
+            self.add_error("title", f"{team} already has a script called “{title}”.")
+        latest = self.latest
+        if latest and "based_on" in cleaned and cleaned["based_on"] != latest.number:
+            who = latest.author.get_username() if latest.author else "Someone"
+            self.add_error(
+                None,
+                f"{who} saved revision {latest.number} while you were editing. Your text is "
+                "still below: compare it with theirs on the script's page, then save again "
+                "to keep yours.",
+            )
+            # Saving again means "keep mine": the next save is based on their revision.
+            self.data = {**self.data, "based_on": str(latest.number)}
+        return cleaned
+
+
+class RevisionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"Revision {obj.number} · {obj.created_at:%-d %b %Y %H:%M}"
+
+
 class RenderRequestForm(forms.Form):
     """A render request: the inputs of one video, limited to the requester's teams.
 
@@ -185,6 +240,13 @@ class RenderRequestForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     avatar = forms.ModelChoiceField(queryset=Avatar.objects.none())
     script = forms.ModelChoiceField(queryset=Script.objects.none(), required=False)
+    script_revision = RevisionChoiceField(
+        queryset=ScriptRevision.objects.none(),
+        required=False,
+        label="Revision",
+        empty_label="The latest revision",
+        help_text="An earlier revision of the script, to render it as it was then.",
+    )
     voice = forms.ModelChoiceField(queryset=Voice.objects.none(), required=False)
     audio_clip = forms.ModelChoiceField(
         queryset=AudioClip.objects.none(),
@@ -236,9 +298,24 @@ class RenderRequestForm(forms.Form):
         avatars = Avatar.objects.filter(**usable).select_related("team")
         model_choices(self, "avatar").queryset = avatars
         model_choices(self, "script").queryset = self.scripts
-        model_choices(self, "voice").queryset = Voice.objects.filter(**usable)
+        self.voices = Voice.objects.filter(**usable)
+        model_choices(self, "voice").queryset = self.voices
         model_choices(self, "audio_clip").queryset = self.clips
         cast(forms.ChoiceField, self.fields["provider"]).choices = self.providers
+        self._offer_revisions()
+
+    def _offer_revisions(self) -> None:
+        """The revisions of the script asked for (from its page's "render this revision"),
+        none when no script is: a list of every revision of every script helps nobody."""
+        chosen = str((self.data if self.is_bound else self.initial).get("script") or "")
+        self.revisions = ScriptRevision.objects.none()
+        if not chosen.isdigit():
+            del self.fields["script_revision"]
+            return
+        self.revisions = ScriptRevision.objects.filter(
+            script__in=self.scripts, script_id=int(chosen)
+        )
+        model_choices(self, "script_revision").queryset = self.revisions
 
     @staticmethod
     def initial_from(job: RenderJob) -> dict[str, Any]:
@@ -274,7 +351,12 @@ class RenderRequestForm(forms.Form):
 
     def page_context(self) -> dict[str, Any]:
         """The form with what its page shows beside it."""
-        return {"form": self, "budgets": self.budgets(), "pricing": self.pricing()}
+        return {
+            "form": self,
+            "budgets": self.budgets(),
+            "pricing": self.pricing(),
+            "checks": self.checks(),
+        }
 
     def budgets(self) -> list[credits.BudgetStatus]:
         return [credits.budget_status(team) for team in self.teams]
@@ -289,8 +371,64 @@ class RenderRequestForm(forms.Form):
                 for name, _ in self.providers
             },
             "scripts": {str(script.pk): script.estimated_seconds for script in self.scripts},
+            "revisions": {
+                str(revision.pk): scripts.estimated_seconds(revision.text, revision.language)
+                for revision in self.revisions
+            },
             "clips": {str(clip.pk): clip.duration_seconds for clip in self.clips},
         }
+
+    def checks(self) -> dict[str, Any]:
+        """What the page's script (studio/render_checks.js) needs to warn as the person picks,
+        as warnings() does on the server: each script's variables and language, each voice's."""
+        return {
+            "scripts": {
+                str(script.pk): {
+                    "title": script.title,
+                    "variables": script.variables,
+                    "language": script.language,
+                }
+                for script in self.scripts
+            },
+            "voices": {
+                str(voice.pk): {"name": voice.name, "language": voice.language}
+                for voice in self.voices
+            },
+            "revisions": {
+                str(revision.pk): {
+                    "variables": scripts.variables(revision.text),
+                    "language": revision.language,
+                }
+                for revision in self.revisions
+            },
+            "languages": {code: language.label for code, language in catalog.LANGUAGES.items()},
+        }
+
+    def warnings(self) -> list[str]:
+        """What a valid request may still have wrong: values for variables its script does
+        not use, a voice that speaks another language than the script."""
+        data = self.cleaned_data
+        script, voice = data.get("script"), data.get("voice")
+        if script is None:
+            return []
+        revision = data.get("script_revision")
+        text, language = (
+            (revision.text, revision.language)
+            if revision
+            else (
+                script.text,
+                script.language,
+            )
+        )
+        found = [
+            f"“{name}” is not a variable of “{script}”, so its value is not used."
+            for name in scripts.unused_variables(text, data.get("variables") or {})
+        ]
+        if voice is not None and (
+            said := scripts.language_warning(language, voice.language, voice.name)
+        ):
+            found.append(said)
+        return found
 
     def _show_refusal(self, errors: dict[str, str]) -> None:
         """A refusal by field, on the field if the form has it, else above the form."""
@@ -307,6 +445,16 @@ class RenderRequestForm(forms.Form):
                 raise ValidationError(f"“{line.strip()}” needs the form name=value.")
             values[name.strip().strip("{}").strip()] = value.strip()
         return values
+
+    def clean_script_revision(self) -> ScriptRevision | None:
+        revision = self.cleaned_data["script_revision"]
+        script = self.cleaned_data.get("script")
+        if revision is not None and (script is None or revision.script_id != script.pk):
+            raise ValidationError(
+                "That revision is of another script: choose “The latest revision”, or pick "
+                "the script again from its page."
+            )
+        return revision
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -329,4 +477,5 @@ class RenderRequestForm(forms.Form):
             video_prompt=data.get("video_prompt") or "",
             provider=data["provider"],
             draft=self.draft,
+            revision=data.get("script_revision"),
         )

@@ -6,6 +6,7 @@ not offer a preview.
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 
 from avatars.providers import get_provider
 
@@ -21,6 +22,23 @@ class PreviewUnavailable(Exception):
 def available() -> bool:
     """Whether this studio offers speech previews: the offline sandbox is configured."""
     return get_provider("sandbox").configured
+
+
+def allowed(user_id: int) -> bool:
+    """Count one preview for the person; False once they asked SPEECH_PREVIEWS_PER_MINUTE
+    times this minute. The count lives in the shared cache, so every web process sees it."""
+    key = f"speech-previews:{user_id}"
+    # add() opens the minute's window; incr() keeps its expiry.
+    if cache.add(key, 1, timeout=60):
+        return True
+    try:
+        return cache.incr(key) <= settings.SPEECH_PREVIEWS_PER_MINUTE
+    except ValueError:  # the window closed between add() and incr()
+        cache.add(key, 1, timeout=60)
+        return True
+
+
+TOO_MANY = "Too many previews in a minute: wait a moment, then listen again."
 
 
 def speech_wav(text: str, language: str, speaker: str) -> bytes:

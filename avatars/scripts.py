@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from avatars import catalog
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _ANY_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+# A name in one pair of braces, not part of a {{variable}}: most likely a variable mistyped.
+_SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}(?!\})")
 
 
 def variables(text: str) -> list[str]:
@@ -52,6 +56,49 @@ def validate_text(text: str) -> None:
             "variables look like {{first_name}}.",
             code="unbalanced",
         )
+
+
+def warnings(text: str) -> list[str]:
+    """What looks like a mistake in a text that validate_text accepts: a variable in single
+    braces (read out as written), or two variables that differ only in case or underscores
+    (each filled in separately)."""
+    found = []
+    for name in dict.fromkeys(_SINGLE_BRACES.findall(text)):
+        found.append(
+            f"“{{{name}}}” has single braces, so it is read out as written. "
+            f"Write {{{{{name}}}}} to fill it in at render time."
+        )
+    alike: dict[str, list[str]] = {}
+    for name in variables(text):
+        alike.setdefault(name.replace("_", "").casefold(), []).append(name)
+    for names in alike.values():
+        if len(names) > 1:
+            *most, last = [f"{{{{{n}}}}}" for n in names]
+            spelled = f"{', '.join(most)} and {last}"
+            found.append(
+                f"{spelled} look like one variable spelled {len(names)} ways; "
+                "each has to be filled in on its own."
+            )
+    return found
+
+
+def unused_variables(text: str, given: dict[str, str]) -> list[str]:
+    """The names given values for a render that the text does not use, in the given order."""
+    used = set(variables(text))
+    return [name for name in given if name not in used]
+
+
+def language_warning(script_language: str, voice_language: str, voice: str) -> str:
+    """What to say when a voice of another language would read the script, or ""."""
+    if script_language == voice_language:
+        return ""
+    labels = catalog.LANGUAGES
+    script_label = labels[script_language].label if script_language in labels else script_language
+    voice_label = labels[voice_language].label if voice_language in labels else voice_language
+    return (
+        f"The script is in {script_label} but the voice “{voice}” speaks {voice_label}. "
+        f"Pick a voice that speaks {script_label}, or change the script's language."
+    )
 
 
 def _spoken_units(text: str, language: catalog.Language) -> int:
@@ -92,3 +139,35 @@ def save_with_revision(
             language=script.language,
             author=author if author and author.is_authenticated else None,
         )
+
+
+def duplicate(script: Script, author: User) -> Script:
+    """A copy of the script in its team, titled "… (copy)" or "… (copy 2)"…, as revision 1."""
+    model = type(script)
+    base = script.title[:180]
+    for _attempt in range(3):
+        taken = set(
+            model.objects.filter(team_id=script.team_id, title__startswith=base).values_list(
+                "title", flat=True
+            )
+        )
+        title = next(t for t in _copy_titles(base) if t not in taken)
+        copy = model(
+            team_id=script.team_id,
+            title=title,
+            language=script.language,
+            text=script.text,
+            created_by=author,
+        )
+        try:
+            save_with_revision(copy, author)
+        except IntegrityError:  # someone took the title a moment ago: look again
+            continue
+        return copy
+    raise IntegrityError(f"No free title for a copy of {script.title!r}.")
+
+
+def _copy_titles(title: str) -> Iterator[str]:
+    yield f"{title} (copy)"
+    for n in itertools.count(2):
+        yield f"{title} (copy {n})"

@@ -274,6 +274,8 @@ AUDIO_MAX_UPLOAD_BYTES = envint("AUDIO_MAX_UPLOAD_BYTES", 60_000_000)
 AUDIO_MAX_SECONDS = envint("AUDIO_MAX_SECONDS", 300)
 AUDIO_MIN_SECONDS = float(env("AUDIO_MIN_SECONDS", "0.5"))
 SCRIPT_MAX_CHARS = envint("SCRIPT_MAX_CHARS", 5000)
+# Speech previews one person may ask for per minute: each keeps the sandbox's engine busy.
+SPEECH_PREVIEWS_PER_MINUTE = envint("SPEECH_PREVIEWS_PER_MINUTE", 30)
 CONSENT_EXPIRY_WARNING_DAYS = envint("CONSENT_EXPIRY_WARNING_DAYS", 30)
 
 # Rendering: the queue, the providers and the result store.

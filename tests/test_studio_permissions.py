@@ -29,6 +29,8 @@ from avatars.models import (
     Notification,
     RenderJob,
     ReviewStatus,
+    Script,
+    ScriptRevision,
     ShareLink,
 )
 from tests.files import portrait_bytes
@@ -124,6 +126,23 @@ def render_post(w: World) -> dict[str, Any]:
     }
 
 
+def script_post(w: World) -> dict[str, Any]:
+    return {"team": w.script.team_id, "title": "Goodbye", "language": "en-US", "text": "Bye!"}
+
+
+def script_edit_post(w: World) -> dict[str, Any]:
+    latest = w.script.revisions.latest("number").number
+    return {"title": "Welcome", "language": "en-US", "text": "Welcome back.", "based_on": latest}
+
+
+def unsaved_text(w: World) -> dict[str, Any]:
+    return {"text": "Hello {{name}}.", "language": "en-US", "voice": w.voice.pk}
+
+
+def script_url(suffix: str) -> Callable[[World], str]:
+    return lambda w: f"/studio/scripts/{w.script.pk}/{suffix}"
+
+
 def job_count(w: World) -> int:
     return RenderJob.objects.count()
 
@@ -169,6 +188,50 @@ ENDPOINTS: dict[str, Endpoint] = {
     "script": Endpoint("get", lambda w: f"/studio/scripts/{w.script.pk}/", OTHER_TEAM_404),
     "speech preview": Endpoint(
         "get", lambda w: f"/studio/scripts/{w.script.pk}/preview.wav", OTHER_TEAM_404
+    ),
+    # Scripts are written by those who may add or change scripts in the script's team.
+    "new script page": Endpoint("get", lambda w: "/studio/scripts/new/", {"audrey": 403}),
+    "new script": Endpoint(
+        "post",
+        lambda w: "/studio/scripts/new/",
+        # Acme is not a team the other team may write into: the form says so.
+        {"audrey": 403, "charlie": 200, "gus": 200},
+        default=302,
+        data=script_post,
+        effect=lambda w: Script.objects.count(),
+    ),
+    "edit script page": Endpoint("get", script_url("edit/"), {**OTHER_TEAM_404, "audrey": 403}),
+    "edit script": Endpoint(
+        "post",
+        script_url("edit/"),
+        {**OTHER_TEAM_404, "audrey": 403},
+        default=302,
+        data=script_edit_post,
+        effect=lambda w: ScriptRevision.objects.count(),
+    ),
+    "archive script": Endpoint(
+        "post",
+        script_url("archive/"),
+        {**OTHER_TEAM_404, "audrey": 403},
+        default=302,
+        data=lambda w: {"archived": "1"},
+        effect=lambda w: Script.objects.get(pk=w.script.pk).archived,
+    ),
+    "duplicate script": Endpoint(
+        "post",
+        script_url("copy/"),
+        {**OTHER_TEAM_404, "audrey": 403},
+        default=302,
+        effect=lambda w: Script.objects.count(),
+    ),
+    "check unsaved text": Endpoint(
+        "post", lambda w: "/studio/scripts/check.json", {"audrey": 403}, data=unsaved_text
+    ),
+    "hear unsaved text": Endpoint(
+        "post", lambda w: "/studio/scripts/preview.wav", {"audrey": 403}, data=unsaved_text
+    ),
+    "hear a script's unsaved text": Endpoint(
+        "post", script_url("preview.wav"), {**OTHER_TEAM_404, "audrey": 403}, data=unsaved_text
     ),
     "new render page": Endpoint("get", lambda w: "/studio/render/", {"audrey": 403}),
     "new render": Endpoint(
@@ -256,7 +319,19 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 ACTIONS = [name for name, e in ENDPOINTS.items() if e.method == "post"]
 # The pure actions have no page: GET is refused outright.
-POST_ONLY = ["cancel", "approve spend", "send draft on", "decide", "comment", "share", "revoke"]
+POST_ONLY = [
+    "cancel",
+    "approve spend",
+    "send draft on",
+    "decide",
+    "comment",
+    "share",
+    "revoke",
+    "archive script",
+    "duplicate script",
+]
+# Asked of the sandbox over HTTP.
+SPEECH = {"speech preview", "hear unsaved text", "hear a script's unsaved text"}
 
 
 def client_for(role: str, request: pytest.FixtureRequest, **options: Any) -> Client:
@@ -280,7 +355,7 @@ def test_each_role_gets_exactly_what_it_may(name, role, world, request):
         endpoint.anonymous if role == "anonymous" else endpoint.expect.get(role, endpoint.default)
     )
     before = endpoint.effect(world) if endpoint.effect else None
-    if name == "speech preview":
+    if name in SPEECH:
         request.getfixturevalue("sandbox")  # the preview is asked of the sandbox over HTTP
 
     response = call(client_for(role, request), endpoint, world)
@@ -331,6 +406,8 @@ def test_every_studio_and_review_url_is_in_the_table():
         "home", "avatar_new", "scripts", "script", "speech_preview", "new_render", "renders",
         "renders_status", "job", "job_cancel", "job_approve", "job_send_on", "notifications",
         "queue", "decide", "comment", "rerender", "versions", "share", "revoke",
+        "script_new", "script_edit", "script_archive", "script_duplicate", "script_check",
+        "speech_preview_text",
     }  # fmt: skip
     assert names == covered
     assert {"stable", "share"} <= set(get_resolver().reverse_dict)

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.http.response import HttpResponseBase
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from avatars import access, credits, drafts, previews, routing
+from avatars import access, credits, drafts, routing
 from avatars import render as rendering
-from avatars import scripts as script_text
 from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
-from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
+from avatars.models import Avatar, JobStatus, Notification, RenderJob, Tag
 from avatars.pagination import CURSOR, newest_first
 from avatars.providers import configured_providers
 from avatars.review import versions as job_versions
@@ -97,47 +94,6 @@ def avatar_new(request: SignedInRequest) -> HttpResponse:
     return render(request, "studio/avatar_new.html", {"section": "avatars", "form": form})
 
 
-# --- scripts -----------------------------------------------------------------------------------
-
-
-@login_required
-@require_GET
-def scripts(request: HttpRequest) -> HttpResponse:
-    found = access.scope_to_user(Script.objects.filter(archived=False), request.user)
-    found = found.select_related("team").annotate(revision_total=Count("revisions"))
-    return render(request, "studio/scripts.html", {"section": "scripts", "scripts": found[:200]})
-
-
-@login_required
-@require_GET
-def script_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
-    revisions = list(script.revisions.select_related("author").order_by("number"))
-    history = [
-        (revision, script_text.changes(previous.text if previous else "", revision.text))
-        for previous, revision in zip([None, *revisions], revisions, strict=False)
-    ]
-    context = {"section": "scripts", "script": script, "history": reversed(history)}
-    return render(request, "studio/script_detail.html", context)
-
-
-@login_required
-@require_GET
-def speech_preview(request: HttpRequest, pk: int) -> HttpResponseBase:
-    """The script read aloud offline by the sandbox, for when the provider offers no preview."""
-    script = get_object_or_404(access.scope_to_user(Script.objects.all(), request.user), pk=pk)
-    voice_id = request.GET.get("voice", "")
-    voices = access.scope_to_user(Voice.objects.all(), request.user)
-    voice = voices.filter(pk=int(voice_id)).first() if voice_id.isdigit() else None
-    values = {name: request.GET.get(name, name.replace("_", " ")) for name in script.variables}
-    text = rendering.fill_variables(script.text, values)
-    try:
-        wav = previews.speech_wav(text, script.language, voice.speaker if voice else "Zephyr")
-    except previews.PreviewUnavailable as unavailable:
-        return HttpResponse(str(unavailable), status=503, content_type="text/plain")
-    return FileResponse(io.BytesIO(wav), content_type="audio/wav", filename="preview.wav")
-
-
 # --- renders -----------------------------------------------------------------------------------
 
 
@@ -150,6 +106,8 @@ def new_render(request: SignedInRequest) -> HttpResponse:
     )
     if job := form.send():
         messages.success(request, rendering.requested_message(job))
+        for warning in form.warnings():
+            messages.warning(request, warning)
         return redirect("studio:job", pk=job.pk)
     context = {
         "section": "new",

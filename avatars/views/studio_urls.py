@@ -1,14 +1,21 @@
 from django.urls import path
 
-from . import studio
+from . import studio, studio_scripts
 
 app_name = "studio"
 urlpatterns = [
     path("", studio.home, name="home"),
     path("avatars/new/", studio.avatar_new, name="avatar_new"),
-    path("scripts/", studio.scripts, name="scripts"),
-    path("scripts/<int:pk>/", studio.script_detail, name="script"),
-    path("scripts/<int:pk>/preview.wav", studio.speech_preview, name="speech_preview"),
+    # Scripts (avatars/views/studio_scripts.py)
+    path("scripts/", studio_scripts.scripts, name="scripts"),
+    path("scripts/new/", studio_scripts.script_new, name="script_new"),
+    path("scripts/check.json", studio_scripts.script_check, name="script_check"),
+    path("scripts/preview.wav", studio_scripts.speech_preview_text, name="speech_preview_text"),
+    path("scripts/<int:pk>/", studio_scripts.script_detail, name="script"),
+    path("scripts/<int:pk>/edit/", studio_scripts.script_edit, name="script_edit"),
+    path("scripts/<int:pk>/archive/", studio_scripts.script_archive, name="script_archive"),
+    path("scripts/<int:pk>/copy/", studio_scripts.script_duplicate, name="script_duplicate"),
+    path("scripts/<int:pk>/preview.wav", studio_scripts.speech_preview, name="speech_preview"),
     path("render/", studio.new_render, name="new_render"),
     path("renders/", studio.renders, name="renders"),
     path("renders/status.json", studio.renders_status, name="renders_status"),

@@ -8,7 +8,9 @@ document.addEventListener("DOMContentLoaded", () => {
   function update() {
     const clip = value("audio_clip");
     const script = value("script");
-    const seconds = clip ? pricing.clips[clip] : script ? pricing.scripts[script] : null;
+    // An earlier revision of the script, when one is chosen, is as long as its own text.
+    const revision = pricing.revisions && pricing.revisions[value("script_revision")];
+    const seconds = clip ? pricing.clips[clip] : script ? (revision ?? pricing.scripts[script]) : null;
     const prices = pricing.prices[value("provider")];
     if (seconds == null || !prices) {
       out.textContent = "Pick a script or an audio clip to see what the render will cost.";

@@ -8,6 +8,9 @@ document.addEventListener("DOMContentLoaded", () => {
     const script = form.elements.script.value;
     if (!script) { button.textContent = "Pick a script first"; return; }
     const query = new URLSearchParams({ voice: form.elements.voice.value });
+    if (form.elements.script_revision && form.elements.script_revision.value) {
+      query.set("revision", form.elements.script_revision.value);
+    }
     for (const line of form.elements.variables.value.split("\n")) {
       const [name, ...rest] = line.split("=");
       if (name.trim() && rest.length) query.set(name.trim(), rest.join("=").trim());
