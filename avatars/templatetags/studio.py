@@ -34,3 +34,9 @@ def status_badge(job: RenderJob) -> SafeString:
 @register.filter
 def review_badge(job: RenderJob) -> SafeString:
     return badges.review_badge(job)
+
+
+@register.filter
+def variable_values(job: RenderJob) -> str:
+    """The values a render filled its script's variables with: "name=Maria · city=Lyon"."""
+    return " · ".join(f"{name}={value}" for name, value in (job.variables or {}).items())
