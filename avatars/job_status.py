@@ -5,8 +5,9 @@ How far along: the steps before the provider (queued, submitting) are short and 
 steps; from the moment the provider has the job, the bar follows the time it has had it
 against how long this provider typically takes for speech this long, learnt from its
 recent renders (`seconds_per_spoken_second`). Up to the estimate the bar moves evenly to
-90 %; past it, it keeps closing a tenth of what is left every so often and never reaches
-100 % until the job is done, so a slow render never freezes the bar nor overruns it.
+80 % of the provider's part; past it, each estimate's worth of time closes about two thirds
+of what is left, so a slow render keeps the bar moving (visibly, to about twice the
+estimate) and never reaches 100 % until the job is done.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ STEPS: dict[str, int] = {
 }
 PROVIDER_START = 10
 PROVIDER_END = 99  # never 100 before the job is final
-AT_ESTIMATE = 0.9  # the share of the provider's part of the bar reached at the estimate
+AT_ESTIMATE = 0.8  # the share of the provider's part of the bar reached at the estimate
 WITH_PROVIDER = (S.SUBMITTED, S.PROCESSING, S.STORING)
 # Until a provider has finished a few renders, how long we assume it takes per second of
 # speech; a guess, replaced by what its own renders show as soon as there are some.
@@ -124,7 +125,7 @@ def progress(job: RenderJob, estimate: Estimate | None, now: datetime.datetime) 
 
 def share_done(elapsed: float, expected: float) -> float:
     """The share of the provider's time gone by: evenly to AT_ESTIMATE at `expected`, then
-    ever closer to 1 without reaching it (a tenth of the rest per `expected` / ln 10)."""
+    ever closer to 1 without reaching it (what is left shrinks by e each `expected`)."""
     if elapsed <= 0:
         return 0.0
     if elapsed <= expected:
