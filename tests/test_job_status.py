@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from avatars import job_status
 from avatars.job_status import Estimate, live_status, progress, share_done
-from avatars.models import JobEvent, JobStatus, RenderJob
+from avatars.models import JobEvent, RenderJob
 
 pytestmark = pytest.mark.django_db
 
@@ -220,7 +220,7 @@ def test_the_feed_says_what_the_page_shows(alice, acme, asset_factory, login):
     assert abs(polled["percent"] - drawn.percent) <= 1  # a moment later
     assert polled["last_event"] == drawn.last_event == event.pk
     html = page.content.decode()
-    assert f'id="status-badge" title="Processing">Processing</span>' in html
+    assert 'id="status-badge" title="Processing">Processing</span>' in html
     assert f'aria-valuenow="{drawn.percent}"' in html and 'aria-valuemax="100"' in html
     assert f'aria-valuetext="{drawn.value_text}"' in html
     assert f'data-after="{event.pk}"' in html

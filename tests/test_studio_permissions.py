@@ -330,7 +330,8 @@ def test_every_studio_and_review_url_is_in_the_table():
     names = {p.name for p in studio_urls.urlpatterns} | {p.name for p in review_urls.urlpatterns}
     covered = {
         "home", "avatar_new", "scripts", "script", "speech_preview", "new_render", "renders",
-        "renders_status", "job", "job_status", "job_cancel", "job_approve", "job_send_on", "notifications",
+        "renders_status", "job", "job_status", "job_cancel", "job_approve", "job_send_on",
+        "notifications",
         "queue", "decide", "comment", "rerender", "versions", "share", "revoke",
     }  # fmt: skip
     assert names == covered
