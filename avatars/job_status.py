@@ -37,6 +37,11 @@ PROVIDER_START = 10
 PROVIDER_END = 99  # never 100 before the job is final
 AT_ESTIMATE = 0.8  # the share of the provider's part of the bar reached at the estimate
 WITH_PROVIDER = (S.SUBMITTED, S.PROCESSING, S.STORING)
+FINAL_TEXT: dict[str, str] = {
+    S.SUCCEEDED: "The video is ready.",
+    S.FAILED: "The render failed.",
+    S.CANCELED: "The render was canceled.",
+}
 # Until a provider has finished a few renders, how long we assume it takes per second of
 # speech; a guess, replaced by what its own renders show as soon as there are some.
 ASSUMED_SECONDS_PER_SPOKEN_SECOND = {"sandbox": 1.5}
@@ -176,7 +181,11 @@ def seconds_per_spoken_second(provider: str) -> tuple[float, int]:
         .order_by("-status_changed_at")
         .values_list("submitted_at", "finished_at", "duration_seconds")[:LEARN_FROM]
     )
-    ratios = [(end - start).total_seconds() / seconds for start, end, seconds in recent]
+    # The filter leaves out rows without both times and a length.
+    ratios = [
+        (end - start).total_seconds() / seconds  # type: ignore[operator]
+        for start, end, seconds in recent
+    ]
     if len(ratios) < LEARN_AT_LEAST:
         return ASSUMED_SECONDS_PER_SPOKEN_SECOND.get(provider, ASSUMED_DEFAULT), 0
     return statistics.median(ratios), len(ratios)
@@ -198,18 +207,14 @@ def panel_text(job: RenderJob, estimate: Estimate | None, now: datetime.datetime
         return f"{provider} has finished; copying the video into our storage."
     if job.status in WITH_PROVIDER and estimate is not None:
         doing = "is rendering it" if job.status == S.PROCESSING else "has it and will start soon"
-        return f"{provider} {doing}; {time_left(job, estimate, now)}."
-    return {
-        S.SUCCEEDED: "The video is ready.",
-        S.FAILED: "The render failed.",
-        S.CANCELED: "The render was canceled.",
-    }.get(job.status, job.get_status_display())
+        return f"{provider} {doing}; {time_left(job, estimate, now, provider)}."
+    return FINAL_TEXT.get(job.status, job.get_status_display())
 
 
-def time_left(job: RenderJob, estimate: Estimate, now: datetime.datetime) -> str:
+def time_left(job: RenderJob, estimate: Estimate, now: datetime.datetime, provider: str) -> str:
     left = estimate.seconds - provider_seconds(job, now)
     if not estimate.learnt_from:
-        guess = "a first guess, until it has finished a few renders"
+        guess = f"a first guess, until {provider} has finished a few renders here"
     else:
         guess = f"renders this long usually take it {_duration(estimate.seconds)}"
     if left <= 0:

@@ -22,7 +22,8 @@ class ReviewForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         problems = review.decision_problems(data.get("decision", ""), data.get("comment", ""))
         for name, message in problems.items():
             self.add_error(name, message)
