@@ -92,13 +92,14 @@ def test_an_empty_queue_says_so(bob, login):
 
 def test_the_queue_and_the_job_page_tell_renders_of_one_script_apart(alice, bob, library, login):
     maria = finished(library, requested_by=alice, variables={"name": "Maria"})
-    finished(library, requested_by=alice, variables={"name": "Jonas", "city": "Lyon"})
+    # Listed in the script's order, then the others by name, whatever order the database keeps.
+    finished(library, requested_by=alice, variables={"zone": "B", "city": "Lyon", "name": "Jonas"})
 
     desk = text(login(bob).get("/review/"))
     job_page = text(login(bob).get(f"/studio/renders/{maria.pk}/"))
 
     assert '<div class="variables">name=Maria</div>' in desk
-    assert '<div class="variables">name=Jonas · city=Lyon</div>' in desk
+    assert '<div class="variables">name=Jonas · city=Lyon · zone=B</div>' in desk
     assert '<dt>Variables</dt><dd class="variables">name=Maria</dd>' in job_page
 
 
