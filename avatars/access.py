@@ -7,7 +7,9 @@ Plain functions over users, teams and jobs (no requests); every view and admin a
 - Acting on a job (cancel, re-render, review, send a draft on…) takes a member of its team
   who holds the permission and is not a read-only Auditor.
 - Four eyes: nobody approves or turns down a render they requested, superusers included;
-  anyone else who may act on it with `approve_renderjob` may, superusers in any team.
+  anyone else who may act on it with `approve_renderjob` may, superusers in any team. Nor
+  does anyone approve the content of a video they requested (they may still ask for
+  changes to it or reject it).
 """
 
 from collections.abc import Callable
@@ -36,6 +38,7 @@ ADD_SCRIPT = "avatars.add_script"
 CHANGE_SCRIPT = "avatars.change_script"
 # What the person is told when the four-eyes rule stops them.
 OWN_REQUEST = "Another Editor must approve or turn down your own request."
+OWN_VIDEO = "Another Editor must approve a video you asked for."
 
 _UNSET: Any = object()
 
@@ -192,7 +195,12 @@ def may_approve(user: AnyUser, job: RenderJob) -> bool:
     Superusers are held to it too: the approval exists so that spending over a team's
     threshold is seen by a second person, and the audit log must be able to show that.
     """
-    return may_act(user, job, APPROVE) and job.requested_by_id != user.pk
+    return may_act(user, job, APPROVE) and not requested_by(user, job)
+
+
+def requested_by(user: AnyUser, job: RenderJob) -> bool:
+    """Whether the user asked for the render: what the four-eyes rules turn on."""
+    return job.requested_by_id is not None and job.requested_by_id == user.pk
 
 
 def may_cancel(user: AnyUser, job: RenderJob) -> bool:
@@ -210,9 +218,15 @@ def may_rerender(user: AnyUser, job: RenderJob) -> bool:
 
 
 def may_review(user: AnyUser, job: RenderJob) -> bool:
-    """Decide on a finished video, share it and revoke its links. Unlike approving spend,
-    one may review one's own video: the review judges the result, not the money."""
+    """Decide on a finished video (ask for changes, reject), share it and revoke its links,
+    one's own video included; approving its content is `may_approve_content`."""
     return may_act(user, job, REVIEW)
+
+
+def may_approve_content(user: AnyUser, job: RenderJob) -> bool:
+    """Approve a finished video: a reviewer who did not request it (four eyes, superusers
+    included), so every approved video has been watched by a second person."""
+    return may_review(user, job) and not requested_by(user, job)
 
 
 def may_send_on(user: AnyUser, job: RenderJob) -> bool:
@@ -248,6 +262,7 @@ class JobActions:
     rerender: bool
     approve: bool
     review: bool
+    approve_content: bool
     share_links: bool
     comment: bool
     send_on: bool
@@ -261,6 +276,9 @@ def job_actions(user: AnyUser, job: RenderJob) -> JobActions:
         rerender=job.is_final and may_rerender(user, job),
         approve=job.status == JobStatus.AWAITING_APPROVAL and may_approve(user, job),
         review=job.status == JobStatus.SUCCEEDED and not job.is_draft and may_review(user, job),
+        approve_content=job.status == JobStatus.SUCCEEDED
+        and not job.is_draft
+        and may_approve_content(user, job),
         share_links=may_review(user, job),
         comment=may_comment(user, job),
         send_on=job.is_finished_draft and may_send_on(user, job),

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from avatars import access, catalog
+from avatars import access, catalog, credits
 from avatars.models import (
+    AuditEntry,
     JobComment,
     JobEvent,
     JobStatus,
@@ -30,6 +31,11 @@ DECISIONS: dict[str, str] = {
     ReviewStatus.REJECTED: "rejected",
     ReviewStatus.CHANGES_REQUESTED: "asked for changes to",
 }
+AUDITED: dict[str, str] = {
+    ReviewStatus.APPROVED: AuditEntry.Action.VIDEO_APPROVED,
+    ReviewStatus.REJECTED: AuditEntry.Action.VIDEO_REJECTED,
+    ReviewStatus.CHANGES_REQUESTED: AuditEntry.Action.CHANGES_REQUESTED,
+}
 SHARE_DAYS_MAX = 90
 
 
@@ -37,30 +43,42 @@ class ReviewError(Exception):
     pass
 
 
+def decision_problems(decision: str, comment: str) -> dict[str, str]:
+    """What is wrong with a decision as posted, by the form field it is about; {} if none."""
+    if decision not in DECISIONS:
+        return {"decision": "Unknown review decision."}
+    if decision != ReviewStatus.APPROVED and not comment.strip():
+        return {"comment": "Say what should change, or why it is rejected."}
+    return {}
+
+
 def decide(job: RenderJob, user: User, decision: str, comment: str = "") -> None:
-    """Approve, reject or ask for changes to a finished video, with an optional comment.
+    """Approve, reject or ask for changes to a finished video, with an optional comment;
+    in its timeline and the audit log.
 
     `decision` is a ReviewStatus value as posted; any other raises ReviewError.
     """
-    if decision not in DECISIONS:
-        raise ReviewError("Unknown review decision.")
-    if decision != ReviewStatus.APPROVED and not comment.strip():
-        raise ReviewError("Say what should change, or why it is rejected.")
+    if problems := decision_problems(decision, comment):
+        raise ReviewError(" ".join(problems.values()))
+    said = comment.strip()
     with transaction.atomic():
         updated = RenderJob.objects.filter(pk=job.pk, status=JobStatus.SUCCEEDED).update(
             review=decision, reviewed_by=user, reviewed_at=timezone.now()
         )
         if not updated:
             raise ReviewError("Only a finished video can be reviewed.")
-        if comment.strip():
-            JobComment.objects.create(job=job, author=user, body=comment.strip())
+        if said:
+            JobComment.objects.create(job=job, author=user, body=said)
         JobEvent.objects.create(
             job=job,
             kind=JobEvent.Kind.ACTION,
             actor=user.get_username(),
             user=user,
-            message=f"Review: {ReviewStatus(decision).label}."
-            + (f" “{comment.strip()}”" if comment.strip() else ""),
+            message=f"Review: {ReviewStatus(decision).label}." + (f" “{said}”" if said else ""),
+        )
+        what = f"Render #{job.pk} of {job.avatar}"
+        credits.record(
+            AUDITED[decision], job.team, user, job=job, detail=f"{what}: {said}" if said else what
         )
         if job.requested_by_id and job.requested_by_id != user.pk:
             notify(
@@ -133,16 +151,24 @@ def share(job: RenderJob, user: User, days: int) -> ShareLink:
         raise ReviewError("Only an approved video can be shared.")
     if not 1 <= days <= SHARE_DAYS_MAX:
         raise ReviewError(f"A share link lasts between 1 and {SHARE_DAYS_MAX} days.")
-    link = ShareLink.objects.create(
-        job=job, created_by=user, expires_at=timezone.now() + datetime.timedelta(days=days)
-    )
-    JobEvent.objects.create(
-        job=job,
-        kind=JobEvent.Kind.ACTION,
-        actor=user.get_username(),
-        user=user,
-        message=f"Shared with a link that expires on {_day(link.expires_at)}.",
-    )
+    with transaction.atomic():
+        link = ShareLink.objects.create(
+            job=job, created_by=user, expires_at=timezone.now() + datetime.timedelta(days=days)
+        )
+        JobEvent.objects.create(
+            job=job,
+            kind=JobEvent.Kind.ACTION,
+            actor=user.get_username(),
+            user=user,
+            message=f"Shared with a link that expires on {_day(link.expires_at)}.",
+        )
+        credits.record(
+            AuditEntry.Action.SHARE_CREATED,
+            job.team,
+            user,
+            job=job,
+            detail=f"Render #{job.pk}: link #{link.pk}, expires {_day(link.expires_at)}",
+        )
     return link
 
 
@@ -151,17 +177,25 @@ def _day(moment: datetime.datetime) -> str:
 
 
 def revoke(link: ShareLink, user: User) -> bool:
-    revoked = ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(
-        revoked_at=timezone.now(), revoked_by=user
-    )
-    if revoked:
-        JobEvent.objects.create(
-            job_id=link.job_id,
-            kind=JobEvent.Kind.ACTION,
-            actor=user.get_username(),
-            user=user,
-            message="Revoked a share link.",
+    with transaction.atomic():
+        revoked = ShareLink.objects.filter(pk=link.pk, revoked_at=None).update(
+            revoked_at=timezone.now(), revoked_by=user
         )
+        if revoked:
+            JobEvent.objects.create(
+                job_id=link.job_id,
+                kind=JobEvent.Kind.ACTION,
+                actor=user.get_username(),
+                user=user,
+                message="Revoked a share link.",
+            )
+            credits.record(
+                AuditEntry.Action.SHARE_REVOKED,
+                link.job.team,
+                user,
+                job=link.job,
+                detail=f"Render #{link.job_id}: link #{link.pk}",
+            )
     return bool(revoked)
 
 

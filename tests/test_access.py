@@ -5,7 +5,8 @@ team) and erin, a second Editor in Acme:
 - alice (Marketing, Acme) sees her team's renders and requests them; she acts with no
   Editor permission, approves nothing and reviews nothing.
 - bob (Editor, Acme) acts on, approves and reviews Acme's renders, but never approves or turns
-  down a render he requested himself (four eyes); he may review his own finished video.
+  down a render he requested himself, nor approves the video it made (four eyes); he may ask
+  for changes to his own finished video or reject it.
 - charlie (Marketing, Globex) and gus (Editor, Globex) are the other team: Acme's renders do
   not exist for them, whoever asked for them.
 - audrey (Auditor, in no team) sees every team's renders and changes nothing.
@@ -141,6 +142,18 @@ def test_a_second_editor_is_the_four_eyes_for_an_editors_request(bob, erin, acme
     assert access.may_approve(erin, job)
 
 
+def test_nobody_approves_the_content_of_their_own_render_but_may_send_it_back(
+    bob, erin, root, alice, acme
+):
+    for user in (bob, root):
+        own = job_in(acme, user, JobStatus.SUCCEEDED)
+        assert access.may_review(user, own) and not access.may_approve_content(user, own)
+        assert not access.job_actions(user, own).approve_content
+    assert access.may_approve_content(erin, job_in(acme, bob, JobStatus.SUCCEEDED))
+    assert access.may_approve_content(bob, job_in(acme, None, JobStatus.SUCCEEDED))
+    assert not access.may_approve_content(alice, job_in(acme, bob, JobStatus.SUCCEEDED))
+
+
 def test_the_approvers_asked_are_the_teams_members_who_may_approve_but_not_the_requester(
     alice, bob, charlie, gus, audrey, root, erin, acme, user_factory
 ):
@@ -238,7 +251,7 @@ def test_membership_is_read_once_per_request_user(alice, acme, globex):
     [
         (JobStatus.AWAITING_APPROVAL, {"cancel", "reconcile", "approve"}),
         (JobStatus.PROCESSING, {"cancel", "reconcile"}),
-        (JobStatus.SUCCEEDED, {"rerender", "review"}),
+        (JobStatus.SUCCEEDED, {"rerender", "review", "approve_content"}),
         (JobStatus.FAILED, {"retry", "rerender"}),
         (JobStatus.CANCELED, {"retry", "rerender"}),
     ],

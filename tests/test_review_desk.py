@@ -10,7 +10,15 @@ from django.test import Client
 from django.utils import timezone
 
 from avatars import review
-from avatars.models import JobComment, JobEvent, Notification, RenderJob, ReviewStatus, ShareLink
+from avatars.models import (
+    AuditEntry,
+    JobComment,
+    JobEvent,
+    Notification,
+    RenderJob,
+    ReviewStatus,
+    ShareLink,
+)
 from tests.helpers.studio import add_jobs, consented, render_form
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +53,7 @@ def finished(library, n: int = 1, **fields: object) -> RenderJob:
         poster=f"renders/1/v{n}/poster.jpg",
         duration_seconds=3.0,
         finished_at=timezone.now(),
-        variables={"name": "Ada"},
-        **fields,
+        **{"variables": {"name": "Ada"}, **fields},
     )
     return job
 
@@ -81,6 +88,19 @@ def test_the_queue_holds_finished_renders_awaiting_review_oldest_first(
 
 def test_an_empty_queue_says_so(bob, login):
     assert "Nothing waits for review." in text(login(bob).get("/review/"))
+
+
+def test_the_queue_and_the_job_page_tell_renders_of_one_script_apart(alice, bob, library, login):
+    maria = finished(library, requested_by=alice, variables={"name": "Maria"})
+    # Listed in the script's order, then the others by name, whatever order the database keeps.
+    finished(library, requested_by=alice, variables={"zone": "B", "city": "Lyon", "name": "Jonas"})
+
+    desk = text(login(bob).get("/review/"))
+    job_page = text(login(bob).get(f"/studio/renders/{maria.pk}/"))
+
+    assert '<div class="variables">name=Maria</div>' in desk
+    assert '<div class="variables">name=Jonas · city=Lyon · zone=B</div>' in desk
+    assert '<dt>Variables</dt><dd class="variables">name=Maria</dd>' in job_page
 
 
 # --- decisions and comments ----------------------------------------------------------------
@@ -118,7 +138,7 @@ def test_asking_for_changes_or_rejecting_needs_a_comment(
     job.refresh_from_db()
     assert job.review == "pending"
     assert "Say what should change, or why it is rejected." in text(refused)
-    assert not Notification.objects.exists()
+    assert not Notification.objects.exists() and not AuditEntry.objects.exists()
 
     decided = decide(client, job, decision, "Smile more at the start.")
     job.refresh_from_db()
@@ -141,12 +161,74 @@ def test_an_unknown_decision_or_an_unfinished_render_is_refused(bob, library, lo
     assert set(RenderJob.objects.values_list("review", flat=True)) == {"pending"}
 
 
-def test_reviewing_ones_own_render_notifies_nobody(bob, library, login):
+def test_an_empty_request_for_changes_is_an_error_by_the_comment_box(alice, bob, library, login):
+    job = finished(library, requested_by=alice)
+
+    response = decide(login(bob), job, "changes_requested", " ")
+    page = response.content.decode()
+
+    assert response.status_code == 200 and response.redirect_chain == []
+    box = page.split('<div class="form-row field-comment">')[1].split("</div>")[0]
+    assert '<ul class="errorlist" id="id_comment_error">' in box
+    assert "Say what should change, or why it is rejected." in box
+    assert 'aria-invalid="true"' in box and 'aria-describedby="id_comment_error"' in box
+    assert 'class="messages"' not in page
+
+
+def test_the_decision_form_folds_away_once_decided(alice, bob, library, login):
+    job = finished(library, requested_by=alice)
+    client = login(bob)
+
+    before = text(client.get(f"/studio/renders/{job.pk}/"))
+    decide(client, job, "approved")
+    after = text(client.get(f"/studio/renders/{job.pk}/"))
+
+    assert "<details>" not in before.split('id="review"')[1].split("</section>")[0]
+    decided = after.split('id="review"')[1].split("</section>")[0]
+    assert "Approved</span> by bob," in decided
+    assert "<details><summary>Change the decision</summary>" in decided
+
+
+def test_nobody_approves_the_content_of_a_render_they_requested(bob, library, login):
     job = finished(library, requested_by=bob)
+    client = login(bob)
 
-    decide(login(bob), job, "approved")
+    page = text(client.get(f"/studio/renders/{job.pk}/"))
+    refused = decide(client, job, "approved")
+    decide(client, job, "changes_requested", "Shorter, please.")
 
+    assert 'value="approved"' not in page and 'value="changes_requested"' in page
+    assert "You asked for this video: another Editor approves it." in page
+    assert refused.status_code == 403
+    job.refresh_from_db()
+    assert job.review == "changes_requested"
+    # Asking for changes to one's own video tells nobody.
     assert not Notification.objects.exists()
+
+
+def test_a_superuser_is_held_to_the_four_eyes_rule_too(root, bob, library, login):
+    job = finished(library, requested_by=root)
+
+    assert decide(login(root), job, "approved").status_code == 403
+    assert decide(login(bob), job, "approved").status_code == 200
+    job.refresh_from_db()
+    assert (job.review, job.reviewed_by) == ("approved", bob)
+
+
+def test_every_decision_is_in_the_audit_log(alice, bob, acme, library, login):
+    first, second, third = (finished(library, n, requested_by=alice) for n in (1, 2, 3))
+    client = login(bob)
+
+    decide(client, first, "approved")
+    decide(client, second, "rejected", "Wrong logo.")
+    decide(client, third, "changes_requested", "Slower.")
+
+    entries = AuditEntry.objects.order_by("pk")
+    assert [(e.action, e.actor, e.team, e.job, e.detail) for e in entries] == [
+        ("video_approved", bob, acme, first, f"Render #{first.pk} of Grace"),
+        ("video_rejected", bob, acme, second, f"Render #{second.pk} of Grace: Wrong logo."),
+        ("changes_requested", bob, acme, third, f"Render #{third.pk} of Grace: Slower."),
+    ]
 
 
 def test_comments_thread_on_the_job_page_in_order(alice, bob, library, login):
@@ -410,6 +492,27 @@ def test_a_revoked_or_expired_share_link_is_gone(bob, library, login):
     job_page = text(client.get(f"/studio/renders/{job.pk}/"))
     assert "A link revoked" in job_page and "A link expired" in job_page
     assert JobEvent.objects.filter(job=job, message="Revoked a share link.").count() == 1
+
+
+def test_share_links_made_and_revoked_are_in_the_audit_log_an_auditor_reads(
+    bob, audrey, acme, library, login
+):
+    job = finished(library, review=ReviewStatus.APPROVED)
+    client = login(bob)
+    share(client, job, "3")
+    link = ShareLink.objects.get()
+    client.post(f"/review/links/{link.pk}/revoke/")
+    client.post(f"/review/links/{link.pk}/revoke/")
+
+    entries = AuditEntry.objects.order_by("pk")
+    audit = text(login(audrey).get("/credits/audit/"))
+
+    expires = f"{timezone.localtime(link.expires_at):%-d %b %Y}"
+    assert [(e.action, e.actor, e.team, e.job, e.detail) for e in entries] == [
+        ("share_created", bob, acme, job, f"Render #{job.pk}: link #{link.pk}, expires {expires}"),
+        ("share_revoked", bob, acme, job, f"Render #{job.pk}: link #{link.pk}"),
+    ]
+    assert "Share link created" in audit and "Share link revoked" in audit
 
 
 def test_a_share_link_stops_when_the_video_is_no_longer_approved(bob, library, login):

@@ -1,8 +1,9 @@
 """The studio and the review desk in a real browser, against the live app and the sandbox.
 
 alice (Marketing) uploads a portrait, renders it and watches the render finish without
-reloading; bob (Editor) asks for changes, re-renders with another voice, compares and
-approves; a share link plays for an anonymous visitor until bob revokes it.
+reloading; bob (Editor) asks for changes, re-renders with another voice and compares, and
+erin (a second Editor) approves bob's version; a share link plays for an anonymous visitor
+until bob revokes it.
 
 Every page is kept as test-artifacts/screenshots/studio-<page>.png (1280 wide, and the
 renders list and job page also 390 wide) for a person to look at.
@@ -15,7 +16,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from avatars import render
+from avatars import render, roles
 from avatars.models import Avatar, JobStatus, RenderJob, ReviewStatus, Script, Voice
 from tests.browser import PHONE, SCREENSHOTS
 from tests.files import portrait_bytes
@@ -164,7 +165,15 @@ def test_a_marketer_uploads_a_portrait_renders_it_and_watches_it_finish(
 
 
 def test_an_editor_asks_for_changes_rerenders_with_another_voice_compares_and_approves(
-    alice, bob, library, asset_factory, sandbox, embedded_worker, live_server, new_page
+    alice,
+    bob,
+    library,
+    asset_factory,
+    user_factory,
+    sandbox,
+    embedded_worker,
+    live_server,
+    new_page,
 ):
     base = live_server.url
     first = finished_render(library, asset_factory, alice)
@@ -202,11 +211,17 @@ def test_an_editor_asks_for_changes_rerenders_with_another_voice_compares_and_ap
 
     page.get_by_role("link", name=f"#{second.pk}").first.click()
     expect(page).to_have_url(f"{base}/studio/renders/{second.pk}/")
+    # bob asked for this version himself: another Editor approves it (four eyes).
+    expect(page.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
+    expect(page.locator("#review")).to_contain_text("another Editor approves it")
+    erin = user_factory("erin", roles.EDITOR, library)
+    page = new_page()
+    log_in(page, base, erin, f"/studio/renders/{second.pk}/")
     page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.locator(".messages")).to_contain_text(f"Render #{second.pk}: approved.")
     snap(page, "job-approved")
     second.refresh_from_db()
-    assert second.review == ReviewStatus.APPROVED
+    assert (second.review, second.reviewed_by) == (ReviewStatus.APPROVED, erin)
 
     page.goto(f"{base}/v/{first.key}/")
     expect(page).to_have_url(f"{base}/studio/renders/{second.pk}/")

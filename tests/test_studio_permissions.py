@@ -246,6 +246,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "team renders": Endpoint("get", lambda w: "/studio/renders/?who=team", {}),
     "status": Endpoint("get", lambda w: f"/studio/renders/status.json?ids={w.done.pk}", {}),
     "job page": Endpoint("get", job_url("done"), OTHER_TEAM_404),
+    "job status": Endpoint("get", job_url("running", "status.json"), OTHER_TEAM_404),
     "cancel": Endpoint(
         "post",
         job_url("running", "cancel/"),
@@ -404,7 +405,8 @@ def test_every_studio_and_review_url_is_in_the_table():
     names = {p.name for p in studio_urls.urlpatterns} | {p.name for p in review_urls.urlpatterns}
     covered = {
         "home", "avatar_new", "scripts", "script", "speech_preview", "new_render", "renders",
-        "renders_status", "job", "job_cancel", "job_approve", "job_send_on", "notifications",
+        "renders_status", "job", "job_status", "job_cancel", "job_approve", "job_send_on",
+        "notifications",
         "queue", "decide", "comment", "rerender", "versions", "share", "revoke",
         "script_new", "script_edit", "script_archive", "script_duplicate", "script_check",
         "speech_preview_text",

@@ -90,7 +90,8 @@ class CreditEntry(AppendOnlyModel):
 
 
 class AuditEntry(AppendOnlyModel):
-    """Who spent, approved, refunded or changed a budget, and when."""
+    """Who spent, approved, refunded or changed a budget, decided on a video or shared it,
+    and when."""
 
     class Action(models.TextChoices):
         RENDER_REQUESTED = "render_requested", "Render requested"
@@ -100,6 +101,11 @@ class AuditEntry(AppendOnlyModel):
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
         BUDGET_CHANGED = "budget_changed", "Budget changed"
+        VIDEO_APPROVED = "video_approved", "Video approved"
+        VIDEO_REJECTED = "video_rejected", "Video rejected"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        SHARE_CREATED = "share_created", "Share link created"
+        SHARE_REVOKED = "share_revoked", "Share link revoked"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

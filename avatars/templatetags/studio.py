@@ -2,7 +2,7 @@ from django import template
 from django.db.models.fields.files import FieldFile
 from django.utils.safestring import SafeString
 
-from avatars import badges
+from avatars import badges, scripts
 from avatars.media_urls import media_url
 from avatars.models import Avatar, RenderJob
 
@@ -34,3 +34,15 @@ def status_badge(job: RenderJob) -> SafeString:
 @register.filter
 def review_badge(job: RenderJob) -> SafeString:
     return badges.review_badge(job)
+
+
+@register.filter
+def variable_values(job: RenderJob) -> str:
+    """The values a render filled its script's variables with, in the script's order (the
+    database may keep them in another): "name=Maria · city=Lyon"."""
+    values = job.variables or {}
+    revision = job.script_revision if job.script_revision_id else None
+    in_script = scripts.variables(revision.text) if revision else []
+    order = [name for name in in_script if name in values]
+    order += sorted(name for name in values if name not in order)
+    return " · ".join(f"{name}={values[name]}" for name in order)

@@ -11,7 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 from avatars import access, review
 from avatars.forms import RenderRequestForm
 from avatars.models import JobStatus, RenderJob, ReviewStatus, ShareLink
+from avatars.review_forms import ReviewForm
 from avatars.signed_in import SignedInRequest
+from avatars.views.studio import job_page
 
 
 @login_required
@@ -47,9 +49,14 @@ def _job(request: HttpRequest, pk: int, may: access.JobRule) -> RenderJob:
 @require_POST
 def decide(request: SignedInRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, access.may_review)
-    decision = request.POST.get("decision", "")
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return job_page(request, job, review_form=form)
+    decision = form.cleaned_data["decision"]
+    if decision == ReviewStatus.APPROVED and not access.may_approve_content(request.user, job):
+        raise PermissionDenied(access.OWN_VIDEO)
     try:
-        review.decide(job, request.user, decision, request.POST.get("comment", ""))
+        review.decide(job, request.user, decision, form.cleaned_data["comment"])
     except review.ReviewError as refused:
         messages.error(request, str(refused))
     else:

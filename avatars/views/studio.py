@@ -13,44 +13,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from avatars import access, credits, drafts, routing
+from avatars import access, credits, drafts, job_status, routing
 from avatars import render as rendering
 from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
-from avatars.models import Avatar, JobStatus, Notification, RenderJob, Tag
+from avatars.models import Avatar, Notification, RenderJob, Tag
 from avatars.pagination import CURSOR, newest_first
 from avatars.providers import configured_providers
 from avatars.review import versions as job_versions
+from avatars.review_forms import ReviewForm
 from avatars.signed_in import SignedInRequest
 
 PAGE = 50
-# How far along a job is, for the progress bar of a render in flight.
-PROGRESS: dict[str, int] = {
-    JobStatus.AWAITING_APPROVAL: 5,
-    JobStatus.QUEUED: 10,
-    JobStatus.SUBMITTING: 20,
-    JobStatus.SUBMITTED: 35,
-    JobStatus.PROCESSING: 60,
-    JobStatus.STORING: 90,
-}
 
 
 def job_for(request: HttpRequest, pk: int) -> RenderJob:
     """A job the user may see, with what its page shows; 404 for anyone else's."""
     related = ("team", "avatar", "voice", "audio_clip", "script_revision__script", "requested_by")
     return get_object_or_404(access.visible_jobs(request.user).select_related(*related), pk=pk)
-
-
-def progress(job: RenderJob) -> int:
-    if job.is_final:
-        return 100
-    base = PROGRESS.get(job.status, 0)
-    if job.status == JobStatus.PROCESSING and job.submitted_at:
-        # Creep towards storing as time passes, so the bar keeps moving during a long render.
-        elapsed = (timezone.now() - job.submitted_at).total_seconds()
-        base = min(88, base + int(elapsed / 2))
-    return base
 
 
 # --- avatars -----------------------------------------------------------------------------------
@@ -126,9 +107,10 @@ def renders(request: SignedInRequest) -> HttpResponse:
         jobs = jobs.filter(requested_by=request.user)
     related = jobs.select_related("avatar", "script_revision__script", "audio_clip")
     page = newest_first(related, request.GET.get(CURSOR, ""), PAGE)
+    rates: job_status.Rates = {}
     context = {
         "section": "renders",
-        "jobs": [(job, progress(job)) for job in page.rows],
+        "jobs": [(job, job_status.percent_now(job, rates=rates)) for job in page.rows],
         "mine": mine,
         "newer": page.newer,
         "older": page.older,
@@ -139,19 +121,20 @@ def renders(request: SignedInRequest) -> HttpResponse:
 @login_required
 @require_GET
 def renders_status(request: HttpRequest) -> JsonResponse:
-    """Live status of the listed jobs, polled by the renders page and the job page."""
+    """Live status of the listed jobs, polled by the renders page."""
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:PAGE]
     jobs = (
         access.visible_jobs(request.user)
         .filter(pk__in=ids)
-        .only("pk", "status", "submitted_at", "error_message", "team_id")
+        .select_related("script_revision", "audio_clip")
     )
+    rates: job_status.Rates = {}
     return JsonResponse(
         {
             str(job.pk): {
                 "status": job.status,
                 "label": job.get_status_display(),
-                "progress": progress(job),
+                "progress": job_status.percent_now(job, rates=rates),
                 "final": job.is_final,
                 "error": job.error_message,
             }
@@ -163,20 +146,38 @@ def renders_status(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = job_for(request, pk)
+    return job_page(request, job_for(request, pk))
+
+
+def job_page(
+    request: HttpRequest, job: RenderJob, review_form: ReviewForm | None = None
+) -> HttpResponse:
+    """The job's page; with `review_form`, the review decision as posted, with its errors."""
     can = access.job_actions(request.user, job)
     context = {
         "section": "renders",
         "job": job,
-        "progress": progress(job),
-        "events": job.events.all(),
+        "live": job_status.live_status(job),
         "comments": job.comments.select_related("author"),
         "versions": job_versions(job).order_by("created_at"),
         "share_links": job.share_links.all() if can.share_links else [],
         "can": can,
+        "review_form": review_form or ReviewForm(),
         "send_on": send_on_choices(job),
     }
     return render(request, "studio/job.html", context)
+
+
+@login_required
+@require_GET
+def job_status_feed(request: HttpRequest, pk: int) -> JsonResponse:
+    """The job page's live status, polled: with the timeline entries after `?after=<id>`."""
+    after = request.GET.get("after", "")
+    after_event = int(after) if after.isdigit() else 0
+    live = job_status.live_status(job_for(request, pk), after_event=after_event)
+    response = JsonResponse(live.as_json())
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:

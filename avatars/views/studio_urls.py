@@ -20,6 +20,7 @@ urlpatterns = [
     path("renders/", studio.renders, name="renders"),
     path("renders/status.json", studio.renders_status, name="renders_status"),
     path("renders/<int:pk>/", studio.job_detail, name="job"),
+    path("renders/<int:pk>/status.json", studio.job_status_feed, name="job_status"),
     path("renders/<int:pk>/cancel/", studio.job_cancel, name="job_cancel"),
     path("renders/<int:pk>/approve/", studio.job_approve, name="job_approve"),
     path("renders/<int:pk>/send-on/", studio.job_send_on, name="job_send_on"),

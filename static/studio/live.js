@@ -1,5 +1,5 @@
-// Live status: poll the jobs still in flight and update their rows (or reload the job page
-// once it is done), so nobody has to press refresh.
+// Live status of the renders list: poll the jobs still in flight and update their rows, so
+// nobody has to press refresh. (The job page has its own feed: job-status.js.)
 document.addEventListener("DOMContentLoaded", () => {
   const table = document.querySelector("[data-status-url]");
   if (!table) return;
@@ -16,13 +16,15 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const row of rows) {
         const state = states[row.dataset.job];
         if (!state) continue;
-        const bar = row.querySelector(".progress span");
-        if (bar) bar.style.width = `${state.progress}%`;
+        const bar = row.querySelector(".progress");
+        if (bar) {
+          bar.setAttribute("aria-valuenow", String(state.progress));
+          bar.querySelector("span").style.width = `${state.progress}%`;
+        }
         const label = row.querySelector(".label .badge");
         if (label) label.textContent = state.label;
         if (state.final) {
           row.dataset.final = "1";
-          if (row.dataset.reload === "page") { window.location.reload(); return; }
           const progress = row.querySelector(".progress");
           if (progress) progress.remove();
           if (label) label.className = `badge badge-${state.status === "succeeded" ? "ok" : "bad"}`;

@@ -2,7 +2,8 @@
 
 A fake plays a remote provider over real HTTP (tests/fakes/http.py) and knows nothing of our
 database. Its `Behaviour` makes it misbehave on demand: any error code on create or status (a
-number of times or always), 429 with or without Retry-After, slowness, failed or odd endings,
+number of times or always), 429 with or without Retry-After, slowness, renders held until the
+test lets them go on, failed or odd endings,
 webhooks duplicated, late, unsigned or signed wrongly, and result links that have already
 expired or point elsewhere. Webhooks are signed with the `standardwebhooks` package, so our
 verifier is checked against an outside implementation. `join()` waits until every request,
@@ -47,6 +48,10 @@ class Behaviour:
     create_delay: float = 0.0  # seconds before a create answers (it still starts the render)…
     create_delay_times: int | None = None  # …for this many creates (None: all)
     render_delay: float = 0.0  # seconds a render takes
+    # Held renders, for a test to say when each moves: a task stays created until
+    # `hold_start` is set, and running until `hold_end` is (each waits QUIET_TIMEOUT at most).
+    hold_start: threading.Event | None = None
+    hold_end: threading.Event | None = None
     fail_generation: bool = False  # the render ends failed, with an error message
     end_status: str | None = None  # end in this status of the provider's instead
     send_webhook: bool = True  # a webhook (Crun: a callback) when the render ends…
@@ -220,11 +225,15 @@ class FakeProvider(LocalServer):
     def _render(self, task: Task) -> None:
         behaviour = self.behaviour
         time.sleep(0.05)
+        if behaviour.hold_start is not None:
+            behaviour.hold_start.wait(QUIET_TIMEOUT)
         with self._lock:
             if task.status != self.created_status:
                 return
             task.status = self.running_status
         time.sleep(behaviour.render_delay)
+        if behaviour.hold_end is not None:
+            behaviour.hold_end.wait(QUIET_TIMEOUT)
         with self._lock:
             if task.status != self.running_status:
                 return  # canceled meanwhile
