@@ -2,7 +2,7 @@ from django import template
 from django.db.models.fields.files import FieldFile
 from django.utils.safestring import SafeString
 
-from avatars import badges
+from avatars import badges, credits
 from avatars.media_urls import media_url
 from avatars.models import Avatar, RenderJob
 
@@ -34,3 +34,13 @@ def status_badge(job: RenderJob) -> SafeString:
 @register.filter
 def review_badge(job: RenderJob) -> SafeString:
     return badges.review_badge(job)
+
+
+@register.filter
+def cost_text(job: RenderJob) -> str:
+    return credits.cost_text(job)
+
+
+@register.filter
+def is_free(job: RenderJob) -> bool:
+    return credits.is_free(job.provider)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from typing import Any
 
@@ -23,7 +24,6 @@ from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, JobStatus, Notification, RenderJob, Script, Tag, Voice
 from avatars.pagination import CURSOR, newest_first
-from avatars.providers import configured_providers
 from avatars.review import versions as job_versions
 from avatars.signed_in import SignedInRequest
 
@@ -207,6 +207,9 @@ def renders_status(request: HttpRequest) -> JsonResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_for(request, pk)
     can = access.job_actions(request.user, job)
+    send_on = send_on_choices(job)
+    # With no paid provider configured there is nowhere to send a draft on to.
+    can = dataclasses.replace(can, send_on=can.send_on and bool(send_on))
     context = {
         "section": "renders",
         "job": job,
@@ -216,13 +219,14 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": job_versions(job).order_by("created_at"),
         "share_links": job.share_links.all() if can.share_links else [],
         "can": can,
-        "send_on": send_on_choices(job),
+        "send_on": send_on,
     }
     return render(request, "studio/job.html", context)
 
 
 def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
-    """For a finished draft: each provider it can be sent to, with what it would cost there."""
+    """For a finished draft: each paid provider it can be sent to, with what it would cost
+    there."""
     if not job.is_finished_draft:
         return []
     seconds = job.duration_seconds or 0.0
@@ -233,7 +237,7 @@ def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
             "price": credits.price(name, job.resolution, seconds),
             "preferred": name == routing.chosen_provider(job.team, ""),
         }
-        for name in configured_providers()
+        for name in drafts.paid_providers()
     ]
 
 
