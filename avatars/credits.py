@@ -49,9 +49,9 @@ def is_free(provider: str) -> bool:
     return provider == routing.DRAFT_PROVIDER
 
 
-def free_renders(path: str = "provider") -> Q:
-    """`is_free` as a filter, on the provider field at `path` (e.g. "job__provider")."""
-    return Q(**{path: routing.DRAFT_PROVIDER})
+def free_renders() -> Q:
+    """`is_free` as a filter of render jobs."""
+    return Q(provider=routing.DRAFT_PROVIDER)
 
 
 def price_per_second(provider: str, resolution: str) -> Decimal:
