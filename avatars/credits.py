@@ -4,6 +4,9 @@ A render's estimate is held when it is requested (after checking the team's budg
 a lock on the team so two requests cannot both take the last dollar), and settled exactly
 once when the job ends: a success releases the hold and charges the real cost, a failure
 or a cancel releases it. Balances are sums over the ledger, computed in the database.
+
+A free draft (a render by the draft provider, `is_free`) costs nothing: it is priced at
+$0.00, holds and is charged nothing, so it writes no ledger row and no budget stops it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from avatars import scripts
+from avatars import routing, scripts
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 
 if TYPE_CHECKING:
@@ -37,8 +40,23 @@ class BudgetExceeded(Exception):
 
 # --- prices -----------------------------------------------------------------------------------
 
+FREE_DRAFT = "Free draft — $0.00"
+
+
+def is_free(provider: str) -> bool:
+    """Whether renders on `provider` cost nothing: the draft provider renders on our own
+    machine. The one rule: prices, holds, charges, budgets and reports all ask it."""
+    return provider == routing.DRAFT_PROVIDER
+
+
+def free_renders() -> Q:
+    """`is_free` as a filter of render jobs."""
+    return Q(provider=routing.DRAFT_PROVIDER)
+
 
 def price_per_second(provider: str, resolution: str) -> Decimal:
+    if is_free(provider):
+        return ZERO
     table = settings.PROVIDER_PRICES.get(provider) or settings.PROVIDER_PRICES["default"]
     return Decimal(str(table[resolution]))
 
@@ -110,8 +128,11 @@ def reserve(job: RenderJob, user: User | None) -> None:
     """Hold a new job's estimate, or refuse it if the team's budget cannot cover it.
 
     Runs inside the transaction that creates the job; the team row lock serialises every
-    reservation of a team, so concurrent requests see each other's holds.
+    reservation of a team, so concurrent requests see each other's holds. A free draft
+    holds nothing, so no budget, spent or not, refuses it.
     """
+    if is_free(job.provider):
+        return
     team = Team.objects.select_for_update().get(pk=job.team_id)
     status = budget_status(team)
     estimate = job.estimated_cost or ZERO
@@ -126,10 +147,12 @@ def reserve(job: RenderJob, user: User | None) -> None:
 
 
 def settle(job_id: int, status: str) -> None:
-    """Release a finished job's hold and, if it succeeded, charge what it cost (once)."""
+    """Release a finished job's hold and, if it succeeded, charge what it cost (once).
+
+    A free draft is charged nothing; one that fell back to the draft provider from a paid one
+    still has the paid provider's hold released.
+    """
     job = RenderJob.objects.select_related("team").get(pk=job_id)
-    if job.is_draft:
-        return  # a sandbox preview holds nothing and costs nothing
     entries = {
         e.kind: e
         for e in CreditEntry.objects.filter(job=job, kind__in=[K.HOLD, K.CHARGE, K.RELEASE])
@@ -146,15 +169,37 @@ def settle(job_id: int, status: str) -> None:
         CreditEntry.objects.create(
             **(common | {"provider": hold.provider}), kind=K.RELEASE, amount=-hold.amount
         )
-    if status == JobStatus.SUCCEEDED and K.CHARGE not in entries:
+    if status == JobStatus.SUCCEEDED and K.CHARGE not in entries and not is_free(job.provider):
         CreditEntry.objects.create(**common, kind=K.CHARGE, amount=charge_for(job))
 
 
 def charge_for(job: RenderJob) -> Decimal:
-    """What a finished render costs: the provider's own figure, else the price of its length."""
-    if job.cost is not None:
-        return job.cost
-    return price(job.provider, job.resolution, job.duration_seconds or 0.0)
+    """What a finished render costs (see `cost`)."""
+    return cost(job.provider, job.resolution, job.duration_seconds or 0.0, job.cost)
+
+
+def cost(provider: str, resolution: str, seconds: float, reported: Decimal | None) -> Decimal:
+    """What a render of `seconds` costs: nothing for a free draft, else the provider's own
+    figure, else the price of its length."""
+    if is_free(provider):
+        return ZERO
+    if reported is not None:
+        return reported
+    return price(provider, resolution, seconds)
+
+
+def reported_cost(provider: str, reported: Decimal | None) -> Decimal | None:
+    """The cost a provider reported, as the job keeps it: a free draft's is nothing, whatever
+    the draft provider (which speaks Crun's contract, credits and all) says."""
+    return ZERO if is_free(provider) else reported
+
+
+def cost_text(job: RenderJob) -> str:
+    """A job's cost as pages show it: "Free draft — $0.00", "$1.2345", or "-" before it is
+    known."""
+    if is_free(job.provider):
+        return FREE_DRAFT
+    return f"${job.cost:.4f}" if job.cost is not None else "-"
 
 
 def needs_approval(job: RenderJob) -> bool:

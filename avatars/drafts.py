@@ -5,9 +5,9 @@ import dataclasses
 
 from django.contrib.auth.models import User
 
-from avatars import render, routing
+from avatars import credits, render, routing
 from avatars.models import RenderJob
-from avatars.providers import get_provider
+from avatars.providers import configured_providers, get_provider
 
 
 def available() -> bool:
@@ -20,6 +20,11 @@ def request_draft(request: render.RenderRequest) -> RenderJob:
     return render.request_render(dataclasses.replace(request, draft=True, from_draft=None))
 
 
+def paid_providers() -> list[str]:
+    """The configured providers a draft can be sent on to: every one that is not free."""
+    return [name for name in configured_providers() if not credits.is_free(name)]
+
+
 def send_on(draft: RenderJob, user: User | None, provider: str = "") -> RenderJob:
     """Request the paid render of exactly what the draft showed: same revision, same inputs.
 
@@ -28,6 +33,10 @@ def send_on(draft: RenderJob, user: User | None, provider: str = "") -> RenderJo
     """
     if not draft.is_finished_draft:
         raise render.RenderRequestError({"draft": "Only a finished draft can be sent on."})
+    if credits.is_free(routing.chosen_provider(draft.team, provider)):
+        raise render.RenderRequestError(
+            {"provider": "This draft is already the free render: choose a paid provider."}
+        )
     request = render.request_like(
         draft, user, revision=draft.script_revision, provider=provider, from_draft=draft
     )

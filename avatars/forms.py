@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 
-from avatars import access, catalog, credits, drafts, media, providers, render, scripts
+from avatars import access, catalog, credits, drafts, media, providers, render, routing, scripts
 from avatars.library import attach_audio, attach_portrait
 from avatars.models import AudioClip, Avatar, RenderJob, Script, ScriptRevision, Tag, Team, Voice
 from avatars.models.jobs import RESOLUTION_CHOICES
@@ -363,13 +363,18 @@ class RenderRequestForm(forms.Form):
 
     def pricing(self) -> dict[str, Any]:
         """What the page's script (avatars/estimate.js) needs to show the estimate as the
-        person picks: the price per second of each provider and resolution, and the length
-        of each script and clip on offer."""
+        person picks: the provider each team's "preferred provider" means, the price per
+        second of each provider and resolution, which providers are free drafts, and the
+        length of each script and clip on offer."""
+        preferred = {str(team.pk): routing.chosen_provider(team) for team in self.teams}
+        names = {name for name, _ in self.providers if name} | set(preferred.values())
         return {
+            "preferred": preferred,
             "prices": {
                 name: {res: str(credits.price_per_second(name, res)) for res in ("720p", "1080p")}
-                for name, _ in self.providers
+                for name in sorted(names)
             },
+            "free": {n: catalog.PROVIDER_LABELS[n] for n in names if credits.is_free(n)},
             "scripts": {str(script.pk): script.estimated_seconds for script in self.scripts},
             "revisions": {
                 str(revision.pk): scripts.estimated_seconds(revision.text, revision.language)

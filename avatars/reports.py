@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Abs, Coalesce, Round
 from django.utils import timezone
 
-from avatars.credits import CENT, SPENT_KINDS, ZERO, month_start
+from avatars.credits import CENT, SPENT_KINDS, ZERO, free_renders, month_start
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 
 K = CreditEntry.Kind
@@ -181,8 +181,11 @@ class Failures:
 
 
 def failed_renders(month: Month, team: Team | None = None) -> Failures:
-    jobs = RenderJob.objects.filter(status=JobStatus.FAILED).alias(
-        ended=Coalesce("finished_at", "status_changed_at")
+    """Paid renders that failed in the month: a free draft that fails loses nothing."""
+    jobs = (
+        RenderJob.objects.filter(status=JobStatus.FAILED)
+        .exclude(free_renders())
+        .alias(ended=Coalesce("finished_at", "status_changed_at"))
     )
     sums = _in_month(_in_team(jobs, team), month, "ended").aggregate(
         count=Count("pk"),
@@ -191,6 +194,12 @@ def failed_renders(month: Month, team: Team | None = None) -> Failures:
         estimated=Sum("estimated_cost"),
     )
     return Failures(**_money_of(sums))
+
+
+def free_drafts(month: Month, team: Team | None = None) -> int:
+    """How many free drafts were requested in the month. They move no money, so the ledger
+    has no row for them; the overview and the summary count them instead."""
+    return _in_month(_in_team(RenderJob.objects.filter(free_renders()), team), month).count()
 
 
 # --- breakdowns -------------------------------------------------------------------------------
@@ -270,13 +279,16 @@ def ledger(
 
 
 def reconciliation(*, team: Team | None = None, month: Month | None = None) -> QuerySet[RenderJob]:
-    """Renders whose provider-reported cost differs from their estimate by over 10 %."""
+    """Paid renders whose provider-reported cost differs from their estimate by over 10 %
+    (a free draft costs nothing whatever was estimated or reported)."""
     difference = ExpressionWrapper(F("cost") - F("estimated_cost"), output_field=MONEY)
     # SQLite keeps decimals as floats, where 1.10 - 1.00 > 0.10; comparing whole
     # ten-thousandths of a dollar keeps the 10 % boundary exact on every database.
     gap = Round(Abs(difference) * 10000) * 100
     allowed = Round(F("estimated_cost") * 10000) * TOLERANCE_PERCENT
-    jobs = RenderJob.objects.filter(cost__isnull=False, estimated_cost__isnull=False)
+    jobs = RenderJob.objects.filter(cost__isnull=False, estimated_cost__isnull=False).exclude(
+        free_renders()
+    )
     return (
         _in_month(_in_team(jobs, team), month)
         .annotate(difference=difference)
@@ -313,7 +325,8 @@ def summary_totals(month: Month, team: Team | None = None) -> list[tuple[str, in
     One per kind over the month, then `net_spend` (charges + refunds + adjustments),
     `rerender_charges`, `open_holds` (all holds not yet released, whenever taken),
     `failed_render_cost` (the cost providers reported for renders that failed this month;
-    entries = failed renders) and `failed_render_estimates`.
+    entries = failed renders), `failed_render_estimates` and `free_drafts` (free drafts
+    requested this month, which have no ledger rows; amount always 0).
     """
     by_kind = {
         row["kind"]: row
@@ -336,6 +349,7 @@ def summary_totals(month: Month, team: Team | None = None) -> list[tuple[str, in
         ("open_holds", holds.count, holds.amount),
         ("failed_render_cost", failures.count, failures.lost),
         ("failed_render_estimates", failures.count, failures.estimated),
+        ("free_drafts", free_drafts(month, team), ZERO),
     ]
 
 

@@ -40,8 +40,9 @@ def next_provider(job: RenderJob, error: base.ProviderError) -> str | None:
     the render (unavailable, rate limited, switched off), and no earlier attempt of the job
     went unanswered, since that one may be rendering and a second provider would render again.
     An idempotency key does not help there: it only stops the same provider starting twice.
+    A draft never moves: it was free, held nothing, and would be paid for anywhere else.
     """
-    if not error.falls_back:
+    if not error.falls_back or job.provider == DRAFT_PROVIDER:
         return None
     if job.events.filter(data__code=base.NoAnswer.code).exists():
         return None

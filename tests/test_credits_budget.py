@@ -37,10 +37,8 @@ def worker_timeout() -> int:
 
 @pytest.fixture
 def dollar_a_second(settings) -> None:
-    """Renders on Crun (sent to the fake Crun) and in the sandbox (the forms' choice, where
-    nothing is sent) cost a dollar a second."""
-    prices = {"crun": DOLLAR_A_SECOND, "sandbox": DOLLAR_A_SECOND}
-    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, **prices}
+    """Renders on Crun cost a dollar a second."""
+    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "crun": DOLLAR_A_SECOND}
 
 
 @pytest.fixture
@@ -56,9 +54,10 @@ def spend(team: Team, amount: str) -> None:
 
 
 def render_request(
-    assets, team: Team, user, *, clip: bool = False, provider: str = "sandbox"
+    assets, team: Team, user, *, clip: bool = False, provider: str = "crun"
 ) -> render.RenderRequest:
-    """A marketer's request; tests that send renders send them to Crun (the fake Crun)."""
+    """A marketer's request to Crun: tests that send renders send them to the fake Crun, the
+    others (with `crun_key`) send nothing."""
     return speech_request(assets, team, user=user, provider=provider, clip=clip)
 
 
@@ -69,6 +68,11 @@ def estimate_of(request: render.RenderRequest) -> Decimal:
 def library(request: render.RenderRequest) -> dict[str, object]:
     """The request's choices, as tests/test_job_admin.py's request_form takes them."""
     return {"avatar": request.avatar, "script": request.script, "voice": request.voice}
+
+
+def crun_form(team: Team, request: render.RenderRequest) -> dict[str, object]:
+    """The admin's request form for the request, to Crun."""
+    return request_form(team, library(request), provider="crun")
 
 
 def nothing_sent(fake_crun) -> bool:
@@ -88,7 +92,7 @@ def test_a_render_the_budget_cannot_cover_is_refused_and_leaves_nothing_behind(
     acme.monthly_budget = Decimal("10.00")
     acme.save()
     spend(acme, "9.50")
-    request = render_request(asset_factory, acme, alice, clip=True, provider="crun")
+    request = render_request(asset_factory, acme, alice, clip=True)
 
     with pytest.raises(render.RenderRequestError) as refused:
         render.request_render(request)
@@ -106,13 +110,13 @@ def test_a_render_the_budget_cannot_cover_is_refused_and_leaves_nothing_behind(
     assert credits.budget_status(acme).left == Decimal("0.50")
 
 
-def test_the_request_page_shows_a_budget_refusal(alice, acme, asset_factory, login):
+def test_the_request_page_shows_a_budget_refusal(alice, acme, asset_factory, login, crun_key):
     request = render_request(asset_factory, acme, alice)
     acme.monthly_budget = Decimal("10.00")
     acme.save()
     spend(acme, "10.00")
 
-    answer = login(alice).post(ADD, request_form(acme, library(request)))
+    answer = login(alice).post(ADD, crun_form(acme, request))
 
     assert answer.status_code == 200
     page = answer.content.decode()
@@ -128,7 +132,7 @@ def test_open_holds_count_against_the_budget_until_the_render_is_charged(
     acme.monthly_budget = Decimal("1.50")
     acme.save()
     fake_crun.configure(render_delay=1.5)
-    request = render_request(asset_factory, acme, alice, clip=True, provider="crun")
+    request = render_request(asset_factory, acme, alice, clip=True)
     estimate = estimate_of(request)
     assert estimate == Decimal("1.0000")
 
@@ -152,14 +156,14 @@ def test_open_holds_count_against_the_budget_until_the_render_is_charged(
 
 
 @pytest.fixture
-def threshold(acme, dollar_a_second) -> Team:
+def threshold(acme, dollar_a_second, crun_key) -> Team:
     """Acme's Editors approve any render estimated above 50 cents."""
     acme.approval_threshold = Decimal("0.50")
     acme.save()
     return acme
 
 
-def awaiting(asset_factory, team: Team, user, provider: str = "sandbox") -> RenderJob:
+def awaiting(asset_factory, team: Team, user, provider: str = "crun") -> RenderJob:
     request = render_request(asset_factory, team, user, clip=True, provider=provider)
     job = render.request_render(request)
     assert job.status == JobStatus.AWAITING_APPROVAL
@@ -174,7 +178,7 @@ def approve_url(job: RenderJob, action: str = "approve") -> str:
 def test_a_render_over_the_threshold_waits_with_its_hold_and_sends_nothing(
     alice, threshold, asset_factory, fake_crun, embedded_worker, login
 ):
-    job = awaiting(asset_factory, threshold, alice, provider="crun")
+    job = awaiting(asset_factory, threshold, alice)
     render.reconcile(now=timezone.now() + datetime.timedelta(hours=2))  # not even the sweep
 
     assert nothing_sent(fake_crun)
@@ -195,7 +199,7 @@ def test_a_render_over_the_threshold_waits_with_its_hold_and_sends_nothing(
 def test_an_editor_approves_and_the_render_goes_ahead_with_the_approval_on_record(
     alice, bob, threshold, asset_factory, fake_crun, embedded_worker, login
 ):
-    job = awaiting(asset_factory, threshold, alice, provider="crun")
+    job = awaiting(asset_factory, threshold, alice)
 
     answer = login(bob).post(approve_url(job))
     assert answer.status_code == 302
@@ -270,7 +274,7 @@ def test_the_request_page_says_when_a_render_waits_for_approval(
 ):
     request = render_request(asset_factory, threshold, alice)
 
-    answer = login(alice).post(ADD, request_form(threshold, library(request)), follow=True)
+    answer = login(alice).post(ADD, crun_form(threshold, request), follow=True)
 
     job = RenderJob.objects.get()
     assert job.status == JobStatus.AWAITING_APPROVAL

@@ -56,8 +56,14 @@ def race(*contenders: Callable[[], Any]) -> list[Any]:
 
 
 def storing_job(assets, team, user, **fields: Any) -> RenderJob:
-    """A held job whose video the provider has finished: the moment workers settle it."""
-    fields = {"estimated_cost": Decimal("0.5000"), "cost": Decimal("0.4000"), **fields}
+    """A held job (on Crun: a free draft holds nothing) whose video the provider has finished:
+    the moment workers settle it."""
+    fields = {
+        "provider": "crun",
+        "estimated_cost": Decimal("0.5000"),
+        "cost": Decimal("0.4000"),
+        **fields,
+    }
     job = assets.job(team, status=S.STORING, requested_by=user, duration_seconds=1.0, **fields)
     with transaction.atomic():
         credits.reserve(job, user)
@@ -130,11 +136,11 @@ def test_a_cancel_racing_the_success_either_charges_or_releases_never_both(
 
 @pytest.mark.parametrize(("contenders", "affordable"), [(2, 1), (4, 2)])
 def test_requests_racing_for_the_last_dollars_never_overspend_the_budget(
-    alice, acme, asset_factory, settings, contenders, affordable
+    alice, acme, asset_factory, settings, crun_key, contenders, affordable
 ):
-    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "sandbox": DOLLAR_A_SECOND}
-    request = render_request(asset_factory, acme, user=alice, provider="sandbox", clip=True)
-    estimate = credits.price("sandbox", "720p", request.audio_clip.duration_seconds)
+    settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, crun_key: DOLLAR_A_SECOND}
+    request = render_request(asset_factory, acme, user=alice, provider=crun_key, clip=True)
+    estimate = credits.price(crun_key, "720p", request.audio_clip.duration_seconds)
     for _ in range(ROUNDS):
         # Room for `affordable` more renders and 50 cents.
         held = credits.budget_status(acme).committed

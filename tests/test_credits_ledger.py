@@ -51,7 +51,13 @@ def crun_request(assets, team: Team, user) -> render.RenderRequest:
 
 def settled_job(assets, team: Team, user, status: str = JobStatus.SUCCEEDED, **fields) -> RenderJob:
     """A job held, audited and settled as the pipeline does it, without running the pipeline."""
-    fields = {"estimated_cost": Decimal("0.5000"), "cost": Decimal("0.4000"), **fields}
+    # On a paid provider: a free draft holds nothing.
+    fields = {
+        "provider": "crun",
+        "estimated_cost": Decimal("0.5000"),
+        "cost": Decimal("0.4000"),
+        **fields,
+    }
     job = assets.job(team, status=JobStatus.STORING, requested_by=user, **fields)
     with transaction.atomic():
         credits.reserve(job, user)
@@ -365,7 +371,7 @@ def test_a_superuser_adds_a_refund_or_adjustment_with_a_reason_and_it_is_audited
         booked,
         reason,
         root,
-        "sandbox",
+        "crun",
     )
     audit = AuditEntry.objects.get(action=action)
     assert (audit.actor, audit.team, audit.job, audit.amount, audit.detail) == (

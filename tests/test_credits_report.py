@@ -38,9 +38,9 @@ def test_it_prints_a_line_per_team_user_provider_and_kind(ledger):
         ["2025-11", "acme", "bob", "crun", "hold", "1", "0.4000"],
         ["2025-11", "acme", "bob", "crun", "release", "1", "-0.4000"],
         ["2025-11", "acme", "root", "", "adjustment", "1", "0.5000"],
-        ["2025-11", "globex", "charlie", "sandbox", "charge", "1", "0.6000"],
-        ["2025-11", "globex", "charlie", "sandbox", "hold", "1", "0.6000"],
-        ["2025-11", "globex", "charlie", "sandbox", "release", "1", "-0.6000"],
+        ["2025-11", "globex", "charlie", "replicate", "charge", "1", "0.6000"],
+        ["2025-11", "globex", "charlie", "replicate", "hold", "1", "0.6000"],
+        ["2025-11", "globex", "charlie", "replicate", "release", "1", "-0.6000"],
     ]
 
 
@@ -58,6 +58,7 @@ def test_its_totals_are_the_overviews_figures(ledger, audrey, login):
         "open_holds": ["2", "0.8000"],
         "failed_render_cost": ["1", "0.0500"],
         "failed_render_estimates": ["1", "0.3000"],
+        "free_drafts": ["1", "0.0000"],
     }
     page = login(audrey).get("/credits/?month=2025-11&format=csv")
     assert list(csv.reader(io.StringIO(b"".join(page.streaming_content).decode()))) == report(

@@ -1,5 +1,6 @@
 """A draft preview in a real browser: requested from the new-render page, played with captions
-by Chromium (its duration and a decoded frame read back), then sent on to be rendered for real.
+by Chromium (its duration and a decoded frame read back), then sent on to be rendered for real
+(by the fake Crun: the draft provider itself is free, so a draft is never sent on to it).
 
 Screenshots: test-artifacts/screenshots/draft-*.png.
 """
@@ -72,6 +73,7 @@ def test_a_draft_plays_with_captions_and_is_sent_on(
     asset_factory,
     grace,
     sandbox,
+    fake_crun,
     embedded_worker,
     live_server,
     new_page,

@@ -57,10 +57,10 @@ def draft_of(client, form) -> RenderJob:
 
 
 def test_a_draft_renders_free_even_with_no_budget_left(
-    client, alice, broke, request_form, sandbox, embedded_worker
+    client, alice, broke, request_form, sandbox, embedded_worker, crun_key
 ):
     client.force_login(alice)
-    refused = client.post("/studio/render/", request_form)
+    refused = client.post("/studio/render/", {**request_form, "provider": crun_key})
     assert "budget is left this month" in refused.content.decode()
 
     job = wait_for(draft_of(client, request_form))
@@ -77,12 +77,12 @@ def test_a_draft_renders_free_even_with_no_budget_left(
     assert job.text == "Hello Ada, this is your draft. It costs nothing at all."
     page = client.get(f"/studio/renders/{job.pk}/").content.decode()
     assert "Free sandbox draft" in page
-    assert "free (sandbox draft)" in page
+    assert "Free draft — $0.00" in page
     assert 'id="send-on"' in page
 
 
 def test_a_draft_is_sent_on_unchanged_and_kept_beside_the_paid_render(
-    client, alice, acme, request_form, sandbox, embedded_worker
+    client, alice, acme, request_form, sandbox, fake_crun, embedded_worker
 ):
     client.force_login(alice)
     draft = wait_for(draft_of(client, request_form))
@@ -90,7 +90,7 @@ def test_a_draft_is_sent_on_unchanged_and_kept_beside_the_paid_render(
     script.text = "A different text written after the draft."
     scripts.save_with_revision(script, alice)
 
-    response = client.post(f"/studio/renders/{draft.pk}/send-on/", {"provider": "sandbox"})
+    response = client.post(f"/studio/renders/{draft.pk}/send-on/", {"provider": "crun"})
 
     paid = RenderJob.objects.exclude(pk=draft.pk).get()
     assert response["Location"] == f"/studio/renders/{paid.pk}/"
@@ -112,6 +112,27 @@ def test_a_draft_is_sent_on_unchanged_and_kept_beside_the_paid_render(
     assert "The draft it came from" in page
     assert f"Draft #{draft.pk}" in page
     assert f"Render #{paid.pk}" in client.get(f"/studio/renders/{draft.pk}/").content.decode()
+
+
+def test_a_draft_is_sent_on_only_to_a_paid_provider(client, alice, acme, asset_factory, settings):
+    draft = asset_factory.job(acme, is_draft=True, provider=routing.DRAFT_PROVIDER)
+    client.force_login(alice)
+
+    alone = client.get(f"/studio/renders/{draft.pk}/").content.decode()
+    refused = client.post(
+        f"/studio/renders/{draft.pk}/send-on/", {"provider": routing.DRAFT_PROVIDER}, follow=True
+    )
+    settings.CRUN_API_KEY = "a-crun-key"
+    offered = client.get(f"/studio/renders/{draft.pk}/").content.decode()
+
+    # With only the draft provider configured there is nowhere to send it on to.
+    assert 'id="send-on"' not in alone
+    assert "This draft is already the free render: choose a paid provider." in (
+        refused.content.decode()
+    )
+    assert 'id="send-on"' in offered
+    assert '<option value="crun"' in offered and '<option value="sandbox"' not in offered
+    assert RenderJob.objects.count() == 1
 
 
 def test_only_a_finished_draft_of_ones_own_team_is_sent_on(

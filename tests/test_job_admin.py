@@ -35,10 +35,10 @@ def form_errors(response) -> dict:
 
 
 def test_a_marketer_requests_a_render_and_lands_on_its_page(
-    alice, acme, library, login, django_capture_on_commit_callbacks
+    alice, acme, library, login, django_capture_on_commit_callbacks, crun_key
 ):
     with django_capture_on_commit_callbacks() as sent:
-        response = login(alice).post(ADD, request_form(acme, library))
+        response = login(alice).post(ADD, request_form(acme, library, provider=crun_key))
 
     job = RenderJob.objects.get()
     assert response.status_code == 302

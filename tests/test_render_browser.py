@@ -32,9 +32,11 @@ def test_a_marketer_renders_from_the_admin_and_plays_the_video(
     page.get_by_label("Script").select_option(label="Welcome")
     page.get_by_label("Voice").select_option(label="Host")
     page.get_by_label("Variables").fill("name=Ada")
+    # The team's preferred provider is the site's default, the sandbox: a free draft.
+    expect(page.locator("#estimate")).to_contain_text("Free draft — $0.00")
     shoot(page, "request")
     page.get_by_role("button", name="Render").click()
-    expect(page.locator(".messagelist")).to_contain_text("is on its way")
+    expect(page.locator(".messagelist")).to_contain_text("is a free draft")
     shoot(page, "queued")
 
     # The page refreshes by itself until the video is there.

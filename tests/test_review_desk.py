@@ -250,7 +250,9 @@ def test_comments_thread_on_the_job_page_in_order(alice, bob, library, login):
 # --- re-render and versions ----------------------------------------------------------------
 
 
-def test_the_rerender_form_starts_from_the_old_inputs_and_shows_the_cost(bob, library, login):
+def test_the_rerender_form_starts_from_the_old_inputs_and_shows_the_cost(
+    bob, library, login, crun_key
+):
     job = finished(library, seed=42, resolution="1080p", video_prompt="Nod now and then.")
 
     response = login(bob).get(f"/review/renders/{job.pk}/rerender/")
@@ -270,22 +272,24 @@ def test_the_rerender_form_starts_from_the_old_inputs_and_shows_the_cost(bob, li
     # The estimate is worked out in the page from these figures as the inputs change.
     assert 'id="estimate"' in page and "avatars/estimate.js" in page
     assert re.search(rf'"scripts": {{[^}}]*"{library.script.pk}": \d', page)
-    assert '"1080p": "0.045"' in page
+    assert '"crun": {"720p": "0.025", "1080p": "0.045"}' in page
     assert "$0.00 of $100.00 committed this month" in page
 
 
-def test_a_rerender_is_a_new_version_linked_to_the_old_one(alice, bob, library, login):
+def test_a_rerender_is_a_new_version_linked_to_the_old_one(alice, bob, library, login, crun_key):
     first = finished(library, requested_by=alice)
     client = login(bob)
 
     second_response = client.post(
         f"/review/renders/{first.pk}/rerender/",
-        render_form(library, voice=library.other_voice.pk),
+        render_form(library, voice=library.other_voice.pk, provider=crun_key),
         follow=True,
     )
     second = RenderJob.objects.latest("pk")
     RenderJob.objects.filter(pk=second.pk).update(status="succeeded")
-    client.post(f"/review/renders/{second.pk}/rerender/", render_form(library, seed=9))
+    client.post(
+        f"/review/renders/{second.pk}/rerender/", render_form(library, seed=9, provider=crun_key)
+    )
     third = RenderJob.objects.latest("pk")
 
     assert (second.parent, second.root, second.voice) == (first, first, library.other_voice)

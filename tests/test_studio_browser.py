@@ -127,14 +127,14 @@ def test_a_marketer_uploads_a_portrait_renders_it_and_watches_it_finish(
     page.get_by_label("Voice", exact=True).select_option(label="Host")
     page.get_by_label("Variables").fill("name=Ada")
     page.get_by_label("Provider").select_option("sandbox")
-    expect(page.locator("#estimate")).to_contain_text("Estimated cost: about $")
+    expect(page.locator("#estimate")).to_contain_text("Free draft — $0.00")
     expect(page.locator(".budget")).to_contain_text("left")
     snap(page, "new-render")
     page.get_by_role("button", name="Render", exact=True).click()
 
     job = RenderJob.objects.get()
     expect(page).to_have_url(f"{base}/studio/renders/{job.pk}/")
-    expect(page.locator(".messages")).to_contain_text(f"Render #{job.pk} is on its way.")
+    expect(page.locator(".messages")).to_contain_text(f"Render #{job.pk} is a free draft")
     snap(page, "job-running")
     # Nobody reloads: the page polls the status and reloads itself once the job is final.
     expect(page.locator("video.player")).to_be_visible(timeout=60_000)
@@ -191,7 +191,7 @@ def test_an_editor_asks_for_changes_rerenders_with_another_voice_compares_and_ap
 
     page.get_by_role("link", name="Re-render with changes").click()
     page.get_by_label("Voice", exact=True).select_option(label="Narrator")
-    expect(page.locator("#estimate")).to_contain_text("Estimated cost: about $")
+    expect(page.locator("#estimate")).to_contain_text("Free draft — $0.00")
     snap(page, "rerender")
     page.get_by_role("button", name="Render the new version").click()
     expect(page.locator(".messages")).to_contain_text(f"as a new version of #{first.pk}")

@@ -217,8 +217,10 @@ def library(acme, asset_factory):
     return Library
 
 
-def test_the_new_render_page_shows_the_budget_left_and_the_estimate(alice, acme, library, login):
-    CreditEntry.objects.create(team=acme, kind="charge", amount=Decimal("30"), provider="sandbox")
+def test_the_new_render_page_shows_the_budget_left_and_the_estimate(
+    alice, acme, library, login, crun_key
+):
+    CreditEntry.objects.create(team=acme, kind="charge", amount=Decimal("30"), provider="crun")
 
     response = login(alice).get("/studio/render/", {"avatar": library.avatar.pk})
     page = text(response)
@@ -229,14 +231,20 @@ def test_the_new_render_page_shows_the_budget_left_and_the_estimate(alice, acme,
     assert "$70.00 left" in page
     assert 'id="estimate"' in page and "avatars/estimate.js" in page
     pricing = json.loads(re.search(r'id="pricing" type="application/json">(.*?)</script>', page)[1])
-    assert pricing["prices"]["sandbox"]["720p"] == "0.025"
+    assert pricing["prices"]["crun"]["720p"] == "0.025"
+    # The sandbox renders free drafts, and "the team's preferred provider" is named.
+    assert pricing["prices"]["sandbox"]["720p"] == "0"
+    assert pricing["free"] == {"sandbox": "Sandbox (free offline draft)"}
+    assert pricing["preferred"] == {str(acme.pk): "sandbox"}
     assert pricing["scripts"][str(library.script.pk)] > 0
     assert response.context["form"]["avatar"].value() == str(library.avatar.pk)
     assert 'id="hear"' in page
 
 
-def test_a_render_request_goes_to_the_job_page(alice, library, login):
-    response = login(alice).post("/studio/render/", render_form(library), follow=True)
+def test_a_render_request_goes_to_the_job_page(alice, library, login, crun_key):
+    response = login(alice).post(
+        "/studio/render/", render_form(library, provider="crun"), follow=True
+    )
 
     job = RenderJob.objects.get()
     assert response.redirect_chain == [(f"/studio/renders/{job.pk}/", 302)]
@@ -278,11 +286,13 @@ def test_a_render_of_an_avatar_without_consent_is_refused(
     assert not RenderJob.objects.exists()
 
 
-def test_a_render_over_the_budget_is_refused_with_the_amount_left(alice, acme, library, login):
+def test_a_render_over_the_budget_is_refused_with_the_amount_left(
+    alice, acme, library, login, crun_key
+):
     acme.monthly_budget = Decimal("0.01")
     acme.save()
 
-    response = login(alice).post("/studio/render/", render_form(library))
+    response = login(alice).post("/studio/render/", render_form(library, provider="crun"))
 
     assert response.status_code == 200
     assert "of Acme's $0.01 budget is left this month" in text(response)
@@ -413,6 +423,7 @@ def test_the_job_page_has_the_player_inputs_cost_timeline_and_download(alice, ac
         estimated_cost=Decimal("0.1100"),
         cost=Decimal("0.1050"),
         seed=7,
+        provider="crun",
     )
     JobEvent.objects.create(job=job, kind="status", actor="storage", to_status="succeeded")
 
@@ -453,11 +464,11 @@ def test_the_job_page_offers_each_role_its_actions(alice, bob, library, login):
 
 
 def test_a_render_over_the_threshold_waits_for_an_editor_on_its_page(
-    alice, bob, library, acme, login
+    alice, bob, library, acme, login, crun_key
 ):
     acme.approval_threshold = Decimal("0.01")
     acme.save()
-    login(alice).post("/studio/render/", render_form(library))
+    login(alice).post("/studio/render/", render_form(library, provider="crun"))
     job = RenderJob.objects.get()
 
     alices = text(login(alice).get(f"/studio/renders/{job.pk}/"))

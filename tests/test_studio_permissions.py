@@ -59,7 +59,8 @@ def fast_passwords(settings) -> None:
 
 
 @pytest.fixture
-def world(acme, alice, bob, charlie, gus, audrey, root, asset_factory) -> World:
+def world(acme, alice, bob, charlie, gus, audrey, root, asset_factory, crun_key) -> World:
+    """Acme's rows; Crun configured so that a draft has a paid provider to be sent on to."""
     avatar = asset_factory.avatar(
         acme,
         "Grace",
@@ -266,7 +267,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         job_url("draft", "send-on/"),
         {**OTHER_TEAM_404, "audrey": 403},
         default=302,
-        data=lambda w: {"provider": "sandbox"},
+        data=lambda w: {"provider": "crun"},
         effect=job_count,
     ),
     "review desk": Endpoint(

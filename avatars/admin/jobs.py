@@ -34,7 +34,7 @@ class RenderJobAdmin(TeamScopedAdmin):
         "status_badge",
         "provider",
         "length",
-        "cost",
+        "cost_shown",
         "requested_by",
         "created_at",
     ]
@@ -68,7 +68,7 @@ class RenderJobAdmin(TeamScopedAdmin):
         "error_message",
         "length",
         "estimated_cost",
-        "cost",
+        "cost_shown",
         "requested_by",
         "parent",
         "created_at",
@@ -88,7 +88,7 @@ class RenderJobAdmin(TeamScopedAdmin):
                     "provider_task_id",
                     "length",
                     "estimated_cost",
-                    "cost",
+                    "cost_shown",
                     "created_at",
                     "finished_at",
                 ]
@@ -148,6 +148,10 @@ class RenderJobAdmin(TeamScopedAdmin):
     @admin.display(description="Length", ordering="duration_seconds")
     def length(self, job: RenderJob) -> str:
         return f"{job.duration_seconds:.1f} s" if job.duration_seconds else "-"
+
+    @admin.display(description="Cost", ordering="cost")
+    def cost_shown(self, job: RenderJob) -> str:
+        return credits.cost_text(job)
 
     # --- the request page and the actions -----------------------------------------------------
 

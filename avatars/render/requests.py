@@ -29,6 +29,11 @@ from avatars.render.waiting import cancel_at_provider
 
 log = logging.getLogger("avatars.render")
 
+FREE_TERMS = (
+    f"{catalog.PROVIDER_LABELS[routing.DRAFT_PROVIDER]} renders it for $0.00, holds nothing "
+    "and counts against no budget."
+)
+
 
 class RenderRequestError(Exception):
     """A render request that cannot be sent, with a message per form field."""
@@ -129,7 +134,6 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
         revision = request.revision or request.script.revisions.latest("number")
         text = fill_variables(revision.text, request.variables)
     provider = routing.chosen_provider(request.team, request.provider, draft=request.draft)
-    free = request.draft
     try:
         with transaction.atomic():
             job = RenderJob.objects.create(
@@ -154,12 +158,11 @@ def request_render(request: RenderRequest, *, parent: RenderJob | None = None) -
                 provider=provider,
                 # Being written: `_start` gives it its first status, as a transition.
                 status=S.DRAFT,
-                estimated_cost=Decimal(0) if free else estimate(request, text),
-                is_draft=free,
+                estimated_cost=estimate(request, text),
+                is_draft=request.draft,
                 draft=request.from_draft,
             )
-            if not free:
-                credits.reserve(job, request.user)
+            credits.reserve(job, request.user)
             _start(job, request.user)
     except credits.BudgetExceeded as refused:
         raise RenderRequestError({"budget": str(refused)}) from None
@@ -170,12 +173,15 @@ def _start(job: RenderJob, user: User | None) -> None:
     approval = credits.needs_approval(job)
     status = S.AWAITING_APPROVAL if approval else S.QUEUED
     estimate, threshold = _over_threshold(job)
-    message = (
-        f"Render requested; at about {estimate} it needs an Editor's approval (the team's "
-        f"threshold is {threshold})."
-        if approval
-        else "Render requested."
-    )
+    if approval:
+        message = (
+            f"Render requested; at about {estimate} it needs an Editor's approval (the team's "
+            f"threshold is {threshold})."
+        )
+    elif credits.is_free(job.provider):
+        message = f"Render requested as a free draft: {FREE_TERMS}"
+    else:
+        message = "Render requested."
     transition(
         job.pk, status, allowed_from=[S.DRAFT], actor=actor_of(user), user=user, message=message
     )
@@ -202,8 +208,9 @@ def requested_message(job: RenderJob) -> str:
             f"Render #{job.pk} waits for an Editor's approval: at about {estimate} it is over "
             f"{job.team}'s threshold of {threshold}."
         )
-    if job.is_draft:
-        return f"Draft #{job.pk} is rendering in the sandbox, free of charge."
+    if credits.is_free(job.provider):
+        noun = "Draft" if job.is_draft else "Render"
+        return f"{noun} #{job.pk} is a free draft: {FREE_TERMS}"
     return f"Render #{job.pk} is on its way."
 
 

@@ -7,7 +7,6 @@ import errno
 import logging
 import shutil
 import tempfile
-from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -178,12 +177,7 @@ def _finish(job: RenderJob, path: Path, info: video.VideoInfo, poster: bytes) ->
         subtitles = ""
     if subtitles:
         job.captions.save("captions.vtt", ContentFile(subtitles.encode()), save=False)
-    if job.is_draft:
-        cost = Decimal(0)
-    elif job.cost is not None:
-        cost = job.cost
-    else:
-        cost = credits.price(job.provider, job.resolution, info.duration)
+    cost = credits.cost(job.provider, job.resolution, info.duration, job.cost)
     done = transition(
         job.pk,
         S.SUCCEEDED,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from avatars import credits
 from avatars.models import JobEvent, RenderJob
 from avatars.providers import base, get_provider
 from avatars.providers.ratelimit import Throttled
@@ -109,7 +110,7 @@ def apply_state(job: RenderJob, state: base.TaskState, actor: str) -> None:
             actor=actor,
             message="The provider finished; copying the video into our storage.",
             result_url=state.video_url,
-            cost=state.cost,
+            cost=credits.reported_cost(job.provider, state.cost),
             duration_seconds=state.duration_seconds,
             spoken_words=[list(word) for word in state.words],
         ):

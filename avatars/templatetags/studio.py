@@ -2,7 +2,7 @@ from django import template
 from django.db.models.fields.files import FieldFile
 from django.utils.safestring import SafeString
 
-from avatars import badges, scripts
+from avatars import badges, credits, scripts
 from avatars.media_urls import media_url
 from avatars.models import Avatar, RenderJob
 
@@ -46,3 +46,13 @@ def variable_values(job: RenderJob) -> str:
     order = [name for name in in_script if name in values]
     order += sorted(name for name in values if name not in order)
     return " · ".join(f"{name}={values[name]}" for name in order)
+
+
+@register.filter
+def cost_text(job: RenderJob) -> str:
+    return credits.cost_text(job)
+
+
+@register.filter
+def is_free(job: RenderJob) -> bool:
+    return credits.is_free(job.provider)

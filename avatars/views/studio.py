@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +21,6 @@ from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
 from avatars.library import files_removed_on_error
 from avatars.models import Avatar, Notification, RenderJob, Tag
 from avatars.pagination import CURSOR, newest_first
-from avatars.providers import configured_providers
 from avatars.review import versions as job_versions
 from avatars.review_forms import ReviewForm
 from avatars.signed_in import SignedInRequest
@@ -154,6 +154,9 @@ def job_page(
 ) -> HttpResponse:
     """The job's page; with `review_form`, the review decision as posted, with its errors."""
     can = access.job_actions(request.user, job)
+    send_on = send_on_choices(job)
+    # With no paid provider configured there is nowhere to send a draft on to.
+    can = dataclasses.replace(can, send_on=can.send_on and bool(send_on))
     context = {
         "section": "renders",
         "job": job,
@@ -163,7 +166,7 @@ def job_page(
         "share_links": job.share_links.all() if can.share_links else [],
         "can": can,
         "review_form": review_form or ReviewForm(),
-        "send_on": send_on_choices(job),
+        "send_on": send_on,
     }
     return render(request, "studio/job.html", context)
 
@@ -181,7 +184,8 @@ def job_status_feed(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
-    """For a finished draft: each provider it can be sent to, with what it would cost there."""
+    """For a finished draft: each paid provider it can be sent to, with what it would cost
+    there."""
     if not job.is_finished_draft:
         return []
     seconds = job.duration_seconds or 0.0
@@ -192,7 +196,7 @@ def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
             "price": credits.price(name, job.resolution, seconds),
             "preferred": name == routing.chosen_provider(job.team, ""),
         }
-        for name in configured_providers()
+        for name in drafts.paid_providers()
     ]
 
 

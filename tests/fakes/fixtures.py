@@ -57,3 +57,12 @@ def fake_replicate(replicate_server, live_app, settings) -> FakeReplicate:
     settings.REPLICATE_API_TOKEN = replicate.API_TOKEN
     settings.REPLICATE_WEBHOOK_SECRET = replicate.SECRET
     return replicate_server
+
+
+@pytest.fixture
+def crun_key(settings) -> str:
+    """Crun configured, for renders that are requested, priced and held on a paid provider
+    but never sent (no worker runs in such a test); `fake_crun` when they must be. Returns the
+    provider's name."""
+    settings.CRUN_API_KEY = crun.API_KEY
+    return "crun"

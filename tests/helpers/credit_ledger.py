@@ -13,6 +13,8 @@ from django.contrib.auth.models import User
 from avatars.models import CreditEntry, RenderJob, Team
 
 D = Decimal
+# Each team's renders go to a paid provider: a free draft has no ledger rows.
+PROVIDERS = {"acme": "crun", "globex": "replicate"}
 NOV = datetime.datetime(2025, 11, 10, 12, 0, tzinfo=datetime.UTC)
 OCT = datetime.datetime(2025, 10, 20, 12, 0, tzinfo=datetime.UTC)
 
@@ -25,7 +27,7 @@ def book(when: datetime.datetime, **fields: object) -> CreditEntry:
 
 def settled(job: RenderJob, when: datetime.datetime, estimate: str, charge: str = "") -> None:
     common = {"team": job.team, "job": job, "user": job.requested_by}
-    provider = "crun" if job.team.slug == "acme" else "sandbox"
+    provider = PROVIDERS[job.team.slug]
     book(when, **common, provider=provider, kind="hold", amount=D(estimate))
     if job.status in ("succeeded", "failed", "canceled"):
         book(when, **common, provider=provider, kind="release", amount=-D(estimate))
@@ -39,6 +41,7 @@ class Ledger:
     failed: RenderJob
     rerender: RenderJob
     in_progress: RenderJob
+    draft: RenderJob
 
 
 def build_ledger(
@@ -49,12 +52,16 @@ def build_ledger(
     Acme (provider crun): a success held 0.20, released, charged 0.18; a failure held 0.30,
     released, with 0.05 reported by the provider; a re-render of the first charged 0.40; a
     refund of −1.00 of the first and an adjustment of +0.50 entered by root; a render in
-    progress holding 0.70; and a 2.00 charge in October. Globex (provider sandbox): a 0.60
-    charge in November, a 0.10 hold open since October and a failure in October.
+    progress holding 0.70; a 2.00 charge in October; and a free draft in November, with no
+    ledger rows. Globex (provider replicate): a 0.60 charge in November, a 0.10 hold open
+    since October and a failure in October.
     """
     ada, bea = assets.avatar(acme, "Ada"), assets.avatar(acme, "Bea")
     gia = assets.avatar(globex, "Gia")
-    job = assets.job
+
+    def job(team: Team, status: str, **fields: Any) -> RenderJob:
+        return assets.job(team, status, provider=PROVIDERS[team.slug], **fields)
+
     first = job(acme, "succeeded", avatar=ada, requested_by=alice, estimated_cost=D("0.20"))
     settled(first, NOV, "0.20", "0.18")
     failed = job(
@@ -83,4 +90,15 @@ def build_ledger(
         globex, "failed", avatar=gia, requested_by=charlie, cost=D("0.09"), finished_at=OCT
     )
     settled(old_failure, OCT, "0.15")
-    return Ledger(first, failed, rerender, in_progress)
+    with mock.patch("django.utils.timezone.now", return_value=NOV):
+        draft = assets.job(
+            acme,
+            "succeeded",
+            avatar=ada,
+            requested_by=alice,
+            provider="sandbox",
+            is_draft=True,
+            estimated_cost=D(0),
+            cost=D(0),
+        )
+    return Ledger(first, failed, rerender, in_progress, draft)

@@ -32,8 +32,7 @@ def add_jobs(avatar: Avatar, script: Any, voice: Any, count: int, **fields: Any)
             script_revision=revision,
             voice=voice,
             text=revision.text,
-            provider="sandbox",
-            **{"status": JobStatus.SUCCEEDED, **fields},
+            **{"status": JobStatus.SUCCEEDED, "provider": "sandbox", **fields},
         )
         for _ in range(count)
     ]

@@ -36,7 +36,9 @@ Columns:
               failed_render_cost       what providers reported for renders that failed
                                        this month (the teams were not charged)
               failed_render_estimates  what those failed renders were estimated at
-  entries   how many ledger rows (renders, on the open_holds and failed_ lines)
+              free_drafts              free drafts requested this month (the draft
+                                       provider's renders: no ledger rows, always 0)
+  entries   how many ledger rows (renders, on the open_holds, failed_ and free_ lines)
   amount    their sum in USD, a plain decimal; holds and charges are positive,
             releases and refunds negative
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from avatars import crun_balance, report_rows, reports
+from avatars import credits, crun_balance, report_rows, reports
 from avatars.models import CreditEntry, JobStatus
 from avatars.models.jobs import FINAL_STATUSES
 
@@ -18,6 +18,8 @@ from .report_page import Listing, listing_view
 
 def _signed(entry: Any) -> None:
     entry.signed = reports.signed(entry.amount)
+    # Only rows booked before drafts were free: a free draft writes none.
+    entry.draft = credits.is_free(entry.provider)
 
 
 ledger = listing_view(

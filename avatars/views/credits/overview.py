@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from avatars import report_rows, reports
+from avatars import report_rows, reports, routing
+from avatars.catalog import PROVIDER_LABELS
 from avatars.charts import bar_chart
-from avatars.credits import dollars
+from avatars.credits import ZERO, dollars
 from avatars.csv_export import csv_download
 from avatars.models import Team
 from avatars.reports import Month
@@ -91,7 +92,11 @@ def _figures(month: Month, team: Team | None) -> dict[str, Any]:
     """The month's figures, and the cards that show them."""
     totals, held = reports.totals(month, team), reports.held(team)
     failures = reports.failed_renders(month, team)
+    drafts = reports.free_drafts(month, team)
     holds_url = reverse("credits:holds") + (f"?team={team.slug}" if team else "")
+    drafts_query = {"provider": routing.DRAFT_PROVIDER}
+    if team:
+        drafts_query["team__id__exact"] = str(team.pk)
     figures = [
         {"name": "Charged", "value": usd(totals.charged), "note": _n(totals.charges, "charge")},
         {"name": "Refunded", "value": usd(totals.refunded), "note": _n(totals.refunds, "refund")},
@@ -124,8 +129,23 @@ def _figures(month: Month, team: Team | None) -> dict[str, Any]:
             "value": usd(totals.rerenders),
             "note": _n(totals.rerender_count, "re-render"),
         },
+        {
+            "name": "Free drafts",
+            "value": usd(ZERO),
+            "note": f"{_n(drafts, 'draft')} requested; nothing held or charged, so not in the "
+            "ledger",
+            "url": reverse("admin:avatars_renderjob_changelist") + "?" + urlencode(drafts_query),
+            "tone": "draft",
+        },
     ]
-    return {"totals": totals, "held": held, "failures": failures, "figures": figures}
+    return {
+        "totals": totals,
+        "held": held,
+        "failures": failures,
+        "drafts": drafts,
+        "draft_provider": PROVIDER_LABELS[routing.DRAFT_PROVIDER],
+        "figures": figures,
+    }
 
 
 def _n(count: int, noun: str) -> str:
