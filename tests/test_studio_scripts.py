@@ -410,7 +410,7 @@ def test_a_render_warns_of_an_unused_variable_and_a_voice_of_another_language(
     )
 
     page = text(response)
-    assert "is on its way." in page
+    assert "is a free draft" in page  # the sandbox renders it
     assert "“city” is not a variable of “Bienvenida”, so its value is not used." in page
     assert (
         "The script is in Spanish but the voice “Host” speaks English (US). "
