@@ -166,7 +166,11 @@ def revoke(link: ShareLink, user: User) -> bool:
 
 
 def live_share(token: str) -> ShareLink | None:
-    return _if_live(ShareLink.objects.select_related("job").filter(token=token).first())
+    """The share link of `token` while it works, with what its page shows of the job."""
+    links = ShareLink.objects.select_related(
+        "job", "job__audio_clip", "job__script_revision__script"
+    )
+    return _if_live(links.filter(token=token).first())
 
 
 def live_share_by_id(pk: int) -> ShareLink | None:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from avatars import access, review
 from avatars.forms import RenderRequestForm
+from avatars.media_urls import media_url
 from avatars.models import JobStatus, RenderJob, ReviewStatus, ShareLink
 from avatars.signed_in import SignedInRequest
 
@@ -166,11 +167,23 @@ def stable(request: HttpRequest, key: str) -> HttpResponse:
 
 @require_GET
 def shared(request: HttpRequest, token: str) -> HttpResponse:
-    """What someone without an account sees through a share link: the video, nothing else."""
+    """What someone without an account sees through a share link: the video and its title,
+    captions and poster, each through a link that stops the moment the share link does."""
     link = review.live_share(token)
     if link is None:
         return render(request, "review/share_gone.html", status=410)
-    response = render(request, "review/shared.html", {"job": link.job})
+    job = link.job
+    media = {
+        part: media_url(getattr(job, part), share=link.pk)
+        for part in ("video", "poster", "captions")
+    }
+    context = {
+        "job": job,
+        "media": media,
+        "absolute": {part: request.build_absolute_uri(url) for part, url in media.items() if url},
+        "page_url": request.build_absolute_uri(request.path),
+    }
+    response = render(request, "review/shared.html", context)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
