@@ -22,6 +22,7 @@ def approved_render(
     team: Team,
     title: str = "Spring webinar invite",
     seconds: float = 2.0,
+    size: tuple[int, int] = SIZE,
     **fields: Any,
 ) -> RenderJob:
     """A finished, approved render of the script `title`, with the files the pipeline stores."""
@@ -29,8 +30,8 @@ def approved_render(
         team,
         text=fields.pop("text", "Welcome aboard, Ada. Here is what is new this spring."),
         duration_seconds=seconds,
-        width=SIZE[0],
-        height=SIZE[1],
+        width=size[0],
+        height=size[1],
         finished_at=timezone.now(),
         review=ReviewStatus.APPROVED,
         **fields,
@@ -38,8 +39,8 @@ def approved_render(
     script = job.script_revision.script
     script.title = title
     script.save()
-    job.video.save("video.mp4", ContentFile(mp4_bytes(seconds, size=SIZE)), save=False)
-    job.poster.save("poster.jpg", ContentFile(image_bytes(SIZE)), save=False)
+    job.video.save("video.mp4", ContentFile(mp4_bytes(seconds, size=size)), save=False)
+    job.poster.save("poster.jpg", ContentFile(image_bytes(size)), save=False)
     job.captions.save("captions.vtt", ContentFile(captions.for_job(job, seconds)), save=False)
     job.save()
     return job
