@@ -110,3 +110,10 @@ def test_the_page_tells_nothing_else_of_the_team(link):
 
     for private in ("acme", "bob", "job face", "job voice", "timeline", "approved"):
         assert private not in page, private
+
+
+def test_a_link_preview_may_ask_for_the_headers_alone(link):
+    head = Client().head(f"/s/{link.token}/")
+
+    assert head.status_code == 200 and head.content == b""
+    assert head["Content-Type"].startswith("text/html")

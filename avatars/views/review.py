@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from avatars import access, review
 from avatars.forms import RenderRequestForm
@@ -165,7 +165,7 @@ def stable(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("studio:job", pk=approved.pk)
 
 
-@require_GET
+@require_safe
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """What someone without an account sees through a share link: the video and its title,
     captions and poster, each through a link that stops the moment the share link does."""
