@@ -128,3 +128,15 @@ def test_on_s3_a_studio_video_link_is_presigned_and_answers_ranges(
     assert seek.headers["Accept-Ranges"] == "bytes"
     assert seek.content == video[len(video) // 2 :]
     assert past.status_code == 416
+
+
+def test_on_s3_a_shared_file_gone_from_the_bucket_is_404(
+    acme, asset_factory, bob, s3_server, s3_storage
+):
+    job = approved_render(asset_factory, acme)
+    media = page_media(share_page(shared(job, bob)))
+
+    s3_server.client().delete_object(Bucket=s3_storage, Key=job.video.name)
+
+    assert Client().get(media["video"]).status_code == 404
+    assert Client().get(media["poster"]).status_code == 200
