@@ -19,22 +19,30 @@ class LinkExpired(Exception):
 
 
 def media_url(
-    file: FieldFile, max_age: int | None = None, absolute: bool = False, download: str = ""
+    file: FieldFile,
+    max_age: int | None = None,
+    absolute: bool = False,
+    download: str = "",
+    share: int | None = None,
 ) -> str:
     """A link to a stored file that stops working after max_age seconds.
 
     With `download`, following the link saves the file under that name instead of showing it:
     browsers ignore the `download` attribute on links to another origin, such as S3's.
+    With `share`, the id of a share link, it also stops the moment that share link does: it is
+    always this app's own link then (never S3's, which nothing can revoke), checked when used.
     """
     name = file.name if file else None
     if not name:
         return ""
     max_age = max_age or settings.MEDIA_URL_MAX_AGE
-    if not isinstance(file.storage, FileSystemStorage):
+    if share is None and not isinstance(file.storage, FileSystemStorage):
         return presigned_url(file.storage, name, max_age, download)
-    grant = {"n": name, "e": int(time.time()) + max_age}
+    grant: dict[str, str | int] = {"n": name, "e": int(time.time()) + max_age}
     if download:
         grant["d"] = download
+    if share is not None:
+        grant["s"] = share
     token = signing.dumps(grant, salt=SALT)
     path = reverse("signed-media", args=[token])
     return f"{settings.PUBLIC_BASE_URL}{path}" if absolute else path
@@ -61,15 +69,23 @@ class Grant:
     name: str
     remaining: int
     download: str = ""
+    share: int | None = None
 
 
 def resolve(token: str) -> Grant:
-    """The file a token grants; raises BadSignature, LinkExpired, KeyError or TypeError."""
+    """The file a token grants; raises BadSignature, LinkExpired, KeyError, TypeError or
+    ValueError."""
     payload = signing.loads(token, salt=SALT)
     remaining = int(payload["e"]) - int(time.time())
     if remaining <= 0:
         raise LinkExpired(payload["n"])
-    return Grant(str(payload["n"]), remaining, str(payload.get("d", "")))
+    share = payload.get("s")
+    return Grant(
+        str(payload["n"]),
+        remaining,
+        str(payload.get("d", "")),
+        None if share is None else int(share),
+    )
 
 
 def attachment(filename: str) -> str:

@@ -200,7 +200,19 @@ def revoke(link: ShareLink, user: User) -> bool:
 
 
 def live_share(token: str) -> ShareLink | None:
-    link = ShareLink.objects.select_related("job").filter(token=token).first()
+    """The share link of `token` while it works, with what its page shows of the job."""
+    links = ShareLink.objects.select_related(
+        "job", "job__audio_clip", "job__script_revision__script"
+    )
+    return _if_live(links.filter(token=token).first())
+
+
+def live_share_by_id(pk: int) -> ShareLink | None:
+    """The share link a media link was handed out under, while it still works."""
+    return _if_live(ShareLink.objects.select_related("job").filter(pk=pk).first())
+
+
+def _if_live(link: ShareLink | None) -> ShareLink | None:
     if link is None or not link.is_live or link.job.review != ReviewStatus.APPROVED:
         return None
     return link

@@ -167,6 +167,15 @@ class RenderJob(models.Model):
     def lineage_id(self) -> int:
         return self.root_id or self.pk
 
+    @property
+    def title(self) -> str:
+        """What the video says, by name: its script's title or its recording's."""
+        if self.audio_clip_id and self.audio_clip:
+            return self.audio_clip.title
+        if self.script_revision_id and self.script_revision:
+            return self.script_revision.script.title
+        return f"Render #{self.pk}"
+
 
 class JobEvent(models.Model):
     """An append-only entry in a job's timeline."""

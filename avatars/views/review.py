@@ -6,10 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from avatars import access, review
 from avatars.forms import RenderRequestForm
+from avatars.media_urls import media_url
 from avatars.models import JobStatus, RenderJob, ReviewStatus, ShareLink
 from avatars.review_forms import ReviewForm
 from avatars.signed_in import SignedInRequest
@@ -171,13 +172,25 @@ def stable(request: HttpRequest, key: str) -> HttpResponse:
     return redirect("studio:job", pk=approved.pk)
 
 
-@require_GET
+@require_safe
 def shared(request: HttpRequest, token: str) -> HttpResponse:
-    """What someone without an account sees through a share link: the video, nothing else."""
+    """What someone without an account sees through a share link: the video and its title,
+    captions and poster, each through a link that stops the moment the share link does."""
     link = review.live_share(token)
     if link is None:
         return render(request, "review/share_gone.html", status=410)
-    response = render(request, "review/shared.html", {"job": link.job})
+    job = link.job
+    media = {
+        part: media_url(getattr(job, part), share=link.pk)
+        for part in ("video", "poster", "captions")
+    }
+    context = {
+        "job": job,
+        "media": media,
+        "absolute": {part: request.build_absolute_uri(url) for part, url in media.items() if url},
+        "page_url": request.build_absolute_uri(request.path),
+    }
+    response = render(request, "review/shared.html", context)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
