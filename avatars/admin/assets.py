@@ -126,6 +126,12 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
             " ", '<span class="tag">{}</span>', ((t.name,) for t in avatar.tags.all())
         )
 
+    @admin.display(description="Tags")
+    def tag_names(self, avatar: Avatar) -> SafeString:
+        """The read-only view's stand-in for the form's tag_names field, which a model
+        instance has no attribute for."""
+        return self.tag_list(avatar) or mark_safe('<span class="quiet">none</span>')
+
 
 @admin.register(Voice)
 class VoiceAdmin(ArchiveActionsMixin, TeamScopedAdmin):
