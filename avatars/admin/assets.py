@@ -14,7 +14,13 @@ from avatars.models import AudioClip, Avatar, ConsentStatus, Script, Tag, Voice
 from avatars.models.assets import AvatarQuerySet
 from avatars.scripts import save_with_revision
 
-from .base import ArchiveActionsMixin, StoredFilesMixin, TeamOwned, TeamScopedAdmin
+from .base import (
+    ArchiveActionsMixin,
+    StoredFilesMixin,
+    TeamOwned,
+    TeamScopedAdmin,
+    WideListMixin,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -147,7 +153,7 @@ class VoiceAdmin(ArchiveActionsMixin, TeamScopedAdmin):
 
 
 @admin.register(Script)
-class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
+class ScriptAdmin(WideListMixin, ArchiveActionsMixin, TeamScopedAdmin):
     form = ScriptForm
     list_display = [
         "title",
