@@ -2,7 +2,7 @@ from django import template
 from django.db.models.fields.files import FieldFile
 from django.utils.safestring import SafeString
 
-from avatars import badges
+from avatars import badges, demo_logins
 from avatars.media_urls import media_url
 from avatars.models import Avatar, RenderJob
 
@@ -34,3 +34,9 @@ def status_badge(job: RenderJob) -> SafeString:
 @register.filter
 def review_badge(job: RenderJob) -> SafeString:
     return badges.review_badge(job)
+
+
+@register.inclusion_tag("admin/demo_logins.html")
+def demo_logins_hint() -> dict[str, object]:
+    """Where the demo logins are printed (development only; never a password)."""
+    return {"hint": demo_logins.login_hint()}
