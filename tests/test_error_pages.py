@@ -88,3 +88,17 @@ def test_the_crash_page_needs_no_request_nor_database(monkeypatch):
     page = loader.get_template("500.html").render()
 
     assert "Back to the studio" in page
+
+
+def test_a_form_without_its_csrf_token_is_explained(alice):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+
+    response = client.post("/studio/render/", {})
+
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "The form was not sent" in page
+    assert "Nothing was saved." in page
+    assert '<a class="button" href="/studio/">Back to the studio</a>' in page
+    assert "CSRF verification failed" not in page
