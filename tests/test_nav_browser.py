@@ -66,6 +66,8 @@ def test_the_editor_is_offered_new_render_and_review(live_server, new_page, bob)
     nav.get_by_role("link", name="New render").click()
     expect(page).to_have_url(f"{live_server.url}/studio/render/")
     expect(nav.get_by_role("link", name="New render")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#id_seed_helptext")).to_contain_text("the same seed")
+    shoot(page, "new-render-1280")
     nav.get_by_role("link", name="Review").click()
     expect(page).to_have_url(f"{live_server.url}/review/")
 
@@ -118,3 +120,17 @@ def test_the_login_page_in_development(live_server, new_page, settings):
         expect(hint).to_contain_text("(admin, maria, eddie, audrey)")
         expect(hint).not_to_contain_text("-demo")
         shoot(page, f"login-{width}")
+
+
+def test_the_auditor_reads_an_avatars_tags_in_the_admin(
+    live_server, new_page, audrey, asset_factory, acme
+):
+    avatar = asset_factory.avatar(acme, "Tagged")
+    avatar.tags.set([asset_factory.tag(acme, "sales"), asset_factory.tag(acme, "EMEA")])
+    for viewport, width in ((WIDE, 1280), (PHONE, 390)):
+        page = new_page(viewport)
+        log_in(page, live_server.url, audrey, f"/admin/avatars/avatar/{avatar.pk}/change/")
+        row = page.locator(".field-tag_names")
+        expect(row).to_contain_text("sales")
+        expect(row).not_to_contain_text("None")
+        shoot(page, f"admin-avatar-readonly-{width}")
