@@ -5,7 +5,6 @@ own box, never the page.
 """
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,11 +14,11 @@ from avatars.models import JobStatus, Script, Team
 from avatars.scripts import save_with_revision
 from tests.browser import PHONE
 from tests.helpers.browser_login import log_in
+from tests.helpers.shots import save_shot
 from tests.helpers.studio import add_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/work/shots/nav")
 WIDE = {"width": 1280, "height": 900}
 # How far the list's table reaches past the box that shows it (which clips it and scrolls),
 # past the window, and how far the page itself scrolls sideways, in CSS pixels.
@@ -67,8 +66,7 @@ def long_rows(asset_factory) -> None:
 
 
 def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    save_shot(page, "nav", name)
 
 
 @pytest.mark.parametrize("listing", ["renderjob", "script"])

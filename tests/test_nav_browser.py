@@ -1,11 +1,10 @@
 """The studio's top bar in Chromium, per role: an Auditor is offered no New render but the
 credit reports, an Editor New render and Review but no credit reports; every link offered
 opens. The error pages as a person sees them. Screenshots at 1280 and 390 px land in
-/work/shots/nav/ (and test-artifacts/) for a person to look at.
+test-artifacts/screenshots/nav/ for a person to look at.
 """
 
 import io
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,10 +14,10 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import PHONE
 from tests.helpers.browser_login import log_in
+from tests.helpers.shots import save_shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/work/shots/nav")
 WIDE = {"width": 1280, "height": 800}
 
 
@@ -28,8 +27,7 @@ def quick_logins(fast_passwords) -> None:
 
 
 def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    save_shot(page, "nav", name)
 
 
 def nav_labels(page: Page) -> list[str]:
