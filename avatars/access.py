@@ -184,6 +184,21 @@ def may(user: AnyUser, permission: str) -> bool:
     return user.has_perm(permission) and not is_read_only(user)
 
 
+def may_request_renders(user: AnyUser) -> bool:
+    """Open the New render page and send a render."""
+    return may(user, REQUEST)
+
+
+def may_open_review_desk(user: AnyUser) -> bool:
+    """Open the review desk (which renders are decided there is may_review's)."""
+    return may(user, REVIEW)
+
+
+def may_read_credit_reports(user: AnyUser) -> bool:
+    """The credit reports at /credits/ are every team's money: Auditors and superusers."""
+    return sees_all_teams(user)
+
+
 def may_act(user: AnyUser, job: RenderJob, permission: str) -> bool:
     """A member of the job's team who holds the permission and is not a read-only Auditor."""
     return may(user, permission) and works_in(user, job.team_id)

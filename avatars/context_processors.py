@@ -10,3 +10,12 @@ def notifications(request: HttpRequest) -> dict[str, object]:
     from avatars.review import unread_count
 
     return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}
+
+
+def studio_nav(request: HttpRequest) -> dict[str, object]:
+    """The studio's sections this user may open, worked out only by pages that show them."""
+    if getattr(request, "user", None) is None:
+        return {}
+    from avatars.nav import studio_links
+
+    return {"studio_nav": SimpleLazyObject(lambda: studio_links(request))}

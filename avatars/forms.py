@@ -259,7 +259,14 @@ class RenderRequestForm(forms.Form):
         help_text="The script's {{variables}}, one per line as name=value.",
     )
     resolution = forms.ChoiceField(choices=RESOLUTION_CHOICES, initial="720p")
-    seed = forms.IntegerField(required=False, min_value=0, max_value=2**31 - 1)
+    seed = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2**31 - 1,
+        help_text="A number that fixes the render's randomness: the same seed with the same "
+        "avatar, speech and options gives the same video again, where the provider supports "
+        "it. Leave it empty for a new take each time.",
+    )
     video_prompt = forms.CharField(
         required=False, max_length=500, help_text=f"Empty means “{catalog.DEFAULT_VIDEO_PROMPT}”"
     )

@@ -1,5 +1,8 @@
 """The credit reports as CSV rows: a header, then one list of cells a line.
 
+A team is named as the pages name it, by its name (`team`); `team_slug` beside it is for
+machines, since a name can change and a slug is what the pages' filters and file names use.
+
 Each generator reads its queryset (from avatars/reports.py) with `.iterator()`, so a year of
 ledger rows streams through without sitting in memory; avatars/csv_export.py writes them.
 """
@@ -21,11 +24,12 @@ from avatars.reports import Month
 
 CHUNK = 2000
 
-SUMMARY_HEADER = ["month", "team", "user", "provider", "kind", "entries", "amount"]
+SUMMARY_HEADER = ["month", "team", "team_slug", "user", "provider", "kind", "entries", "amount"]
 # Each listing's CSV columns: header → the field it shows.
 LEDGER = {
     "time": "created_at",
-    "team": "team__slug",
+    "team": "team__name",
+    "team_slug": "team__slug",
     "kind": "kind",
     "amount": "amount",
     "provider": "provider",
@@ -37,7 +41,8 @@ LEDGER = {
 # age_hours is worked out from held_at.
 HOLDS = {
     "held_at": "created_at",
-    "team": "team__slug",
+    "team": "team__name",
+    "team_slug": "team__slug",
     "job": "job_id",
     "job_status": "job__status",
     "provider": "provider",
@@ -48,7 +53,8 @@ HOLDS = {
 RECONCILIATION = {
     "job": "pk",
     "created_at": "created_at",
-    "team": "team__slug",
+    "team": "team__name",
+    "team_slug": "team__slug",
     "provider": "provider",
     "status": "status",
     "estimated_cost": "estimated_cost",
@@ -57,7 +63,8 @@ RECONCILIATION = {
 }
 AUDIT = {
     "time": "created_at",
-    "team": "team__slug",
+    "team": "team__name",
+    "team_slug": "team__slug",
     "action": "action",
     "actor": "actor__username",
     "job": "job_id",
@@ -97,6 +104,7 @@ def summary_rows(month: Month, team: Team | None = None) -> Iterator[list[str]]:
     for row in reports.summary(month, team).iterator(chunk_size=CHUNK):
         yield [
             month.label,
+            plain_text(row["team_name"]),
             row["team_slug"],
             plain_text(row["who"]),
             row["provider"],
@@ -104,14 +112,18 @@ def summary_rows(month: Month, team: Team | None = None) -> Iterator[list[str]]:
             str(row["entries"]),
             amount(row["amount"]),
         ]
-    scope = team.slug if team else "TOTAL"
+    scope = [plain_text(team.name), team.slug] if team else ["TOTAL", ""]
     for name, count, total in reports.summary_totals(month, team):
-        yield [month.label, scope, "", "", name, str(count), amount(total)]
+        yield [month.label, *scope, "", "", name, str(count), amount(total)]
 
 
 def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> Iterator[list[str]]:
-    """One breakdown of the overview (a key of reports.BREAKDOWNS, or "month") in full."""
-    yield [dimension, "label", "entries", "amount"]
+    """One breakdown of the overview (a key of reports.BREAKDOWNS, or "month") in full.
+
+    The first column names each line as the page does (a team's name, an avatar's name,
+    "Nov 2025"); `key` is what a machine matches on (the team's slug, the avatar's id, 2025-11).
+    """
+    yield [dimension, "key", "entries", "amount"]
     if dimension == "month":
         rows: Iterable[dict] = reports.spend_by_month(month, team)
     else:
@@ -119,8 +131,8 @@ def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> It
     for row in rows:
         key = "" if row["key"] is None else row["key"]
         yield [
-            plain_text(key),
             plain_text(row["label"]),
+            plain_text(key),
             str(row["entries"]),
             amount(row["amount"]),
         ]

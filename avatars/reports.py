@@ -312,8 +312,8 @@ def summary(month: Month, team: Team | None = None) -> QuerySet:
     """The month's ledger grouped by team × user × provider × kind."""
     entries = _in_month(_in_team(CreditEntry.objects.all(), team), month)
     return (
-        entries.annotate(team_slug=F("team__slug"), who=REQUESTER)
-        .values("team_slug", "who", "provider", "kind")
+        entries.annotate(team_slug=F("team__slug"), team_name=F("team__name"), who=REQUESTER)
+        .values("team_slug", "team_name", "who", "provider", "kind")
         .annotate(entries=Count("pk"), amount=Sum("amount"))
         .order_by("team_slug", "who", "provider", "kind")
     )

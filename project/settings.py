@@ -141,6 +141,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "avatars.context_processors.notifications",
+                "avatars.context_processors.studio_nav",
             ],
         },
     },

@@ -201,6 +201,41 @@ def test_an_inactive_user_or_a_visitor_may_do_nothing(bob, acme, alice):
         assert not access.visible_jobs(user).exists()
 
 
+@pytest.mark.parametrize(
+    ("role", "requests", "reviews", "credits"),
+    [
+        ("alice", True, False, False),
+        ("bob", True, True, False),
+        ("charlie", True, False, False),
+        ("audrey", False, False, True),
+        ("root", True, True, True),
+    ],
+)
+def test_the_sections_a_role_may_open(role, requests, reviews, credits, people):
+    user = people[role]
+
+    assert access.may_request_renders(user) is requests
+    assert access.may_open_review_desk(user) is reviews
+    assert access.may_read_credit_reports(user) is credits
+
+
+def test_an_auditor_who_also_holds_marketing_requests_nothing(audrey):
+    audrey.groups.add(Group.objects.get(name=roles.MARKETING))
+    audrey = User.objects.get(pk=audrey.pk)
+
+    assert not access.may_request_renders(audrey)
+    assert access.may_read_credit_reports(audrey)
+
+
+def test_a_visitor_opens_no_section():
+    from django.contrib.auth.models import AnonymousUser
+
+    visitor = AnonymousUser()
+    assert not access.may_request_renders(visitor)
+    assert not access.may_open_review_desk(visitor)
+    assert not access.may_read_credit_reports(visitor)
+
+
 def test_members_comment_on_their_teams_renders_and_nobody_else_does(people, acme, alice):
     job = job_in(acme, alice)
 

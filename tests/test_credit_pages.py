@@ -200,12 +200,21 @@ def test_the_overview_downloads_as_the_ledger_summary(audrey, login, ledger):
 
     assert response["Content-Disposition"] == 'attachment; filename="credits-summary-2025-11.csv"'
     rows = csv_of(response)
-    assert rows[0] == ["month", "team", "user", "provider", "kind", "entries", "amount"]
-    assert ["2025-11", "acme", "alice", "crun", "charge", "1", "0.1800"] in rows
-    assert ["2025-11", "acme", "alice", "crun", "refund", "1", "-1.0000"] in rows
-    assert ["2025-11", "acme", "root", "", "adjustment", "1", "0.5000"] in rows
-    assert ["2025-11", "TOTAL", "", "", "net_spend", "5", "0.6800"] in rows
-    assert ["2025-11", "TOTAL", "", "", "open_holds", "2", "0.8000"] in rows
+    assert rows[0] == [
+        "month",
+        "team",
+        "team_slug",
+        "user",
+        "provider",
+        "kind",
+        "entries",
+        "amount",
+    ]
+    assert ["2025-11", "Acme", "acme", "alice", "crun", "charge", "1", "0.1800"] in rows
+    assert ["2025-11", "Acme", "acme", "alice", "crun", "refund", "1", "-1.0000"] in rows
+    assert ["2025-11", "Acme", "acme", "root", "", "adjustment", "1", "0.5000"] in rows
+    assert ["2025-11", "TOTAL", "", "", "", "net_spend", "5", "0.6800"] in rows
+    assert ["2025-11", "TOTAL", "", "", "", "open_holds", "2", "0.8000"] in rows
 
 
 def test_each_breakdown_downloads_in_full(audrey, login, ledger):
@@ -214,11 +223,29 @@ def test_each_breakdown_downloads_in_full(audrey, login, ledger):
     filename = "spend-by-user-2025-11-acme.csv"
     assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
     assert csv_of(response) == [
-        ["user", "label", "entries", "amount"],
+        ["user", "key", "entries", "amount"],
         ["root", "root", "1", "0.5000"],
         ["bob", "bob", "1", "0.4000"],
         ["alice", "alice", "2", "-0.8200"],
     ]
+
+
+def test_csvs_name_the_team_as_the_pages_do_with_its_slug_beside(audrey, login, ledger, acme):
+    acme.name = "=Acme Field Sales"
+    acme.save()
+    client = login(audrey)
+
+    teams = csv_of(client.get("/credits/?month=2025-11&format=csv&by=team"))
+    summary = csv_of(client.get("/credits/?month=2025-11&format=csv"))
+
+    assert teams[0] == ["team", "key", "entries", "amount"]
+    assert ["Globex", "globex", "1", "0.6000"] in teams
+    assert ["'=Acme Field Sales", "acme", "4", "0.0800"] in teams
+    assert {tuple(row[1:3]) for row in summary[1:]} == {
+        ("'=Acme Field Sales", "acme"),
+        ("Globex", "globex"),
+        ("TOTAL", ""),
+    }
 
 
 def test_the_ledger_downloads_every_matching_row(audrey, login, ledger):
@@ -229,6 +256,7 @@ def test_the_ledger_downloads_every_matching_row(audrey, login, ledger):
     assert rows[0] == [
         "time",
         "team",
+        "team_slug",
         "kind",
         "amount",
         "provider",
@@ -239,11 +267,10 @@ def test_the_ledger_downloads_every_matching_row(audrey, login, ledger):
     ]
     assert len(rows) == 1 + 11
     first = str(ledger.first.pk)
-    assert ["2025-11-10T12:00:00+00:00", "acme", "refund", "-1.0000", "crun", first, "root"] == (
-        next(row for row in rows if row[2] == "refund")[:7]
-    )
-    adjustment = next(row for row in rows if row[2] == "adjustment")
-    assert adjustment[3:] == ["0.5000", "", "", "root", "root", "'=goodwill"]
+    refund = ["2025-11-10T12:00:00+00:00", "Acme", "acme", "refund", "-1.0000", "crun", first]
+    assert [*refund, "root"] == next(row for row in rows if row[3] == "refund")[:8]
+    adjustment = next(row for row in rows if row[3] == "adjustment")
+    assert adjustment[4:] == ["0.5000", "", "", "root", "root", "'=goodwill"]
 
 
 def test_the_other_pages_download_too(audrey, login, ledger):
@@ -257,12 +284,12 @@ def test_the_other_pages_download_too(audrey, login, ledger):
     rows = csv_of(client.get("/credits/reconciliation/?format=csv"))
     assert rows[0] == report_rows.RECONCILIATION_HEADER
     assert rows[1][0] == str(ledger.failed.pk)
-    assert rows[1][5:] == ["0.3000", "0.0500", "-0.2500", "-83.3"]
+    assert rows[1][6:] == ["0.3000", "0.0500", "-0.2500", "-83.3"]
 
     AuditEntry.objects.create(action="refund", team=ledger.first.team, amount=D("-1"))
     audit = client.get("/credits/audit/?format=csv")
     assert audit["Content-Disposition"] == 'attachment; filename="audit-all.csv"'
-    assert csv_of(audit)[1][1:] == ["acme", "refund", "", "", "-1.0000", ""]
+    assert csv_of(audit)[1][1:] == ["Acme", "acme", "refund", "", "", "-1.0000", ""]
 
 
 # --- the ledger, holds, reconciliation and audit pages ----------------------------------------

@@ -10,7 +10,7 @@ from tests.helpers.credit_ledger import Ledger, build_ledger
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["month", "team", "user", "provider", "kind", "entries", "amount"]
+HEADER = ["month", "team", "team_slug", "user", "provider", "kind", "entries", "amount"]
 
 
 @pytest.fixture
@@ -30,22 +30,22 @@ def test_it_prints_a_line_per_team_user_provider_and_kind(ledger):
     assert rows[0] == HEADER
     details = [row for row in rows[1:] if row[1] != "TOTAL"]
     assert details == [
-        ["2025-11", "acme", "alice", "crun", "charge", "1", "0.1800"],
-        ["2025-11", "acme", "alice", "crun", "hold", "3", "1.2000"],
-        ["2025-11", "acme", "alice", "crun", "refund", "1", "-1.0000"],
-        ["2025-11", "acme", "alice", "crun", "release", "2", "-0.5000"],
-        ["2025-11", "acme", "bob", "crun", "charge", "1", "0.4000"],
-        ["2025-11", "acme", "bob", "crun", "hold", "1", "0.4000"],
-        ["2025-11", "acme", "bob", "crun", "release", "1", "-0.4000"],
-        ["2025-11", "acme", "root", "", "adjustment", "1", "0.5000"],
-        ["2025-11", "globex", "charlie", "replicate", "charge", "1", "0.6000"],
-        ["2025-11", "globex", "charlie", "replicate", "hold", "1", "0.6000"],
-        ["2025-11", "globex", "charlie", "replicate", "release", "1", "-0.6000"],
+        ["2025-11", "Acme", "acme", "alice", "crun", "charge", "1", "0.1800"],
+        ["2025-11", "Acme", "acme", "alice", "crun", "hold", "3", "1.2000"],
+        ["2025-11", "Acme", "acme", "alice", "crun", "refund", "1", "-1.0000"],
+        ["2025-11", "Acme", "acme", "alice", "crun", "release", "2", "-0.5000"],
+        ["2025-11", "Acme", "acme", "bob", "crun", "charge", "1", "0.4000"],
+        ["2025-11", "Acme", "acme", "bob", "crun", "hold", "1", "0.4000"],
+        ["2025-11", "Acme", "acme", "bob", "crun", "release", "1", "-0.4000"],
+        ["2025-11", "Acme", "acme", "root", "", "adjustment", "1", "0.5000"],
+        ["2025-11", "Globex", "globex", "charlie", "replicate", "charge", "1", "0.6000"],
+        ["2025-11", "Globex", "globex", "charlie", "replicate", "hold", "1", "0.6000"],
+        ["2025-11", "Globex", "globex", "charlie", "replicate", "release", "1", "-0.6000"],
     ]
 
 
 def test_its_totals_are_the_overviews_figures(ledger, audrey, login):
-    totals = {row[4]: row[5:] for row in report("--month", "2025-11") if row[1] == "TOTAL"}
+    totals = {row[5]: row[6:] for row in report("--month", "2025-11") if row[1] == "TOTAL"}
 
     assert totals == {
         "hold": ["5", "2.2000"],
@@ -69,8 +69,8 @@ def test_its_totals_are_the_overviews_figures(ledger, audrey, login):
 def test_it_reports_one_team(ledger):
     rows = report("--month", "2025-11", "--team", "globex")
 
-    assert {row[1] for row in rows[1:]} == {"globex"}
-    totals = {row[4]: row[5:] for row in rows if row[2:4] == ["", ""]}
+    assert {(row[1], row[2]) for row in rows[1:]} == {("Globex", "globex")}
+    totals = {row[5]: row[6:] for row in rows if row[3:5] == ["", ""]}
     assert totals["net_spend"] == ["1", "0.6000"]
     assert totals["open_holds"] == ["1", "0.1000"]  # taken in October, still open
     assert totals["failed_render_cost"] == ["0", "0.0000"]
@@ -81,7 +81,8 @@ def test_it_defaults_to_this_month(ledger):
 
     assert rows[0] == HEADER
     assert all(row[1] == "TOTAL" for row in rows[1:])
-    assert [row[4:] for row in rows if row[4] == "open_holds"] == [["open_holds", "2", "0.8000"]]
+    assert all(row[2] == "" for row in rows[1:])
+    assert [row[5:] for row in rows if row[5] == "open_holds"] == [["open_holds", "2", "0.8000"]]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,13 @@ from avatars.models import AudioClip, Avatar, ConsentStatus, Script, Tag, Voice
 from avatars.models.assets import AvatarQuerySet
 from avatars.scripts import save_with_revision
 
-from .base import ArchiveActionsMixin, StoredFilesMixin, TeamOwned, TeamScopedAdmin
+from .base import (
+    ArchiveActionsMixin,
+    StoredFilesMixin,
+    TeamOwned,
+    TeamScopedAdmin,
+    WideListMixin,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -126,6 +132,12 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
             " ", '<span class="tag">{}</span>', ((t.name,) for t in avatar.tags.all())
         )
 
+    @admin.display(description="Tags")
+    def tag_names(self, avatar: Avatar) -> SafeString:
+        """The read-only view's stand-in for the form's tag_names field, which a model
+        instance has no attribute for."""
+        return self.tag_list(avatar) or mark_safe('<span class="quiet">none</span>')
+
 
 @admin.register(Voice)
 class VoiceAdmin(ArchiveActionsMixin, TeamScopedAdmin):
@@ -141,7 +153,7 @@ class VoiceAdmin(ArchiveActionsMixin, TeamScopedAdmin):
 
 
 @admin.register(Script)
-class ScriptAdmin(ArchiveActionsMixin, TeamScopedAdmin):
+class ScriptAdmin(WideListMixin, ArchiveActionsMixin, TeamScopedAdmin):
     form = ScriptForm
     list_display = [
         "title",

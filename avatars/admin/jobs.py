@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -19,12 +20,12 @@ from avatars.models import JobStatus, RenderJob
 from avatars.pagination import CheapCountPaginator
 from avatars.signed_in import SignedInRequest
 
-from .base import TeamScopedAdmin
+from .base import TeamScopedAdmin, WideListMixin
 from .filters import ProviderFilter, TeamFilter
 
 
 @admin.register(RenderJob)
-class RenderJobAdmin(TeamScopedAdmin):
+class RenderJobAdmin(WideListMixin, TeamScopedAdmin):
     list_display = [
         "poster_tag",
         "number",
@@ -35,8 +36,7 @@ class RenderJobAdmin(TeamScopedAdmin):
         "provider",
         "length",
         "cost_shown",
-        "requested_by",
-        "created_at",
+        "requested",
     ]
     list_display_links = ["poster_tag", "number"]
     # Choices come from small tables and the code, never from a DISTINCT over the jobs.
@@ -140,6 +140,12 @@ class RenderJobAdmin(TeamScopedAdmin):
         if revision := job.script_revision:
             return f"{revision.script} (revision {revision.number})"
         return "-"
+
+    @admin.display(description="Requested", ordering="created_at")
+    def requested(self, job: RenderJob) -> SafeString:
+        who = job.requested_by.get_username() if job.requested_by else "-"
+        when = timezone.localtime(job.created_at).strftime("%-d %b %Y %H:%M")
+        return format_html('{}<br><span class="quiet">{}</span>', who, when)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, job: RenderJob) -> SafeString:

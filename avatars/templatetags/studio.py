@@ -2,7 +2,7 @@ from django import template
 from django.db.models.fields.files import FieldFile
 from django.utils.safestring import SafeString
 
-from avatars import badges, credits, scripts
+from avatars import badges, credits, demo_logins, scripts
 from avatars.media_urls import media_url
 from avatars.models import Avatar, RenderJob
 
@@ -56,3 +56,9 @@ def cost_text(job: RenderJob) -> str:
 @register.filter
 def is_free(job: RenderJob) -> bool:
     return credits.is_free(job.provider)
+
+
+@register.inclusion_tag("admin/demo_logins.html")
+def demo_logins_hint() -> dict[str, object]:
+    """Where the demo logins are printed (development only; never a password)."""
+    return {"hint": demo_logins.login_hint()}

@@ -25,7 +25,9 @@ class Command(BaseCommand):
 
 Columns:
   month     the month, YYYY-MM
-  team      the team's slug; TOTAL (or the --team slug) on total lines
+  team      the team's name, as the pages show it; TOTAL (or the --team team's name)
+            on total lines
+  team_slug the team's slug, for machines (a name can change); empty on TOTAL lines
   user      who asked for the render; for a refund or adjustment of no render, who
             entered it; empty on total lines
   provider  the provider the money went to; empty for entries of no render

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from avatars import media, roles
+from avatars import demo_logins, media, roles
 from avatars.library import attach_portrait, files_removed_on_error
 from avatars.models import Avatar, ConsentScope, Script, Tag, Team, Voice
 from avatars.scripts import save_with_revision
@@ -110,7 +110,7 @@ class Command(BaseCommand):
     def _user(
         self, team: Team, username: str, role: str | None, first_name: str
     ) -> tuple[str, str, str]:
-        email = f"{username}@demo.invalid"
+        email = f"{username}@{demo_logins.EMAIL_DOMAIN}"
         user, created = User.objects.get_or_create(
             username=username, defaults={"first_name": first_name, "email": email}
         )

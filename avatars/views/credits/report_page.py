@@ -41,7 +41,7 @@ def auditors_only(view: View) -> View:
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not access.sees_all_teams(request.user):
+        if not access.may_read_credit_reports(request.user):
             return render_page(request, "credits/forbidden.html", "Credit reports", {}, status=403)
         return view(request, *args, **kwargs)
 
