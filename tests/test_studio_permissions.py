@@ -331,6 +331,8 @@ def test_every_studio_and_review_url_is_in_the_table():
         "home", "avatar_new", "scripts", "script", "speech_preview", "new_render", "renders",
         "renders_status", "job", "job_cancel", "job_approve", "job_send_on", "notifications",
         "queue", "decide", "comment", "rerender", "versions", "share", "revoke",
+        # An avatar's page: tests/test_avatar_page_permissions.py.
+        "avatar", "avatar_consent", "avatar_tags", "avatar_archive", "avatar_withdraw",
     }  # fmt: skip
     assert names == covered
     assert {"stable", "share"} <= set(get_resolver().reverse_dict)

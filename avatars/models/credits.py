@@ -100,6 +100,8 @@ class AuditEntry(AppendOnlyModel):
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
         BUDGET_CHANGED = "budget_changed", "Budget changed"
+        CONSENT_CHANGED = "consent_changed", "Consent changed"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
