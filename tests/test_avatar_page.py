@@ -393,8 +393,7 @@ def test_the_render_form_greys_out_avatars_that_cannot_be_rendered_and_links_the
 
     assert re.search(rf'<option value="{grace.pk}">Grace</option>', body)
     assert re.search(
-        rf'<option value="{expired.pk}" disabled>Eileen \(consent expired on 31 Jan 2025\)</option>',
-        body,
+        rf'<option value="{expired.pk}" disabled>Eileen \(consent expired on 31 Jan 2025\)<', body
     )
     assert re.search(rf'<option value="{nobody.pk}" disabled>Nobody \(no consent on record\)', body)
     assert (
