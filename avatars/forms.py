@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -57,6 +58,14 @@ CONSENT_WIDGETS = {
 
 
 class ConsentDocumentMixin(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = settings.CONSENT_DOCUMENT_MAX_BYTES / 1_000_000
+        self.fields["consent_document"].help_text = (
+            f"The signed release itself: a PDF, or a JPEG, PNG or WebP photo of it, at most "
+            f"{limit:g} MB."
+        )
+
     def clean_consent_document(self) -> Any:
         upload = self.cleaned_data.get("consent_document")
         if isinstance(upload, UploadedFile):
