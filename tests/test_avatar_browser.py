@@ -100,7 +100,7 @@ def test_an_editor_records_that_consent_was_withdrawn(
     bob, audrey, grace, asset_factory, live_server, new_page
 ):
     base = live_server.url
-    job, links = shared_render(grace, asset_factory, bob)
+    _, links = shared_render(grace, asset_factory, bob)
     pending = asset_factory.job(grace.team, "queued", avatar=grace, requested_by=bob)
     visitor = new_page()
     assert visitor.goto(f"{base}/s/{links[0].token}/").status == 200
@@ -113,7 +113,7 @@ def test_an_editor_records_that_consent_was_withdrawn(
     page.get_by_role("button", name="Record the withdrawal").click()
     # The browser holds the form back until the box is ticked.
     expect(page).to_have_url(f"{base}/studio/avatars/{grace.pk}/")
-    assert grace.__class__.objects.get(pk=grace.pk).consent_withdrawn_at is None
+    assert Avatar.objects.get(pk=grace.pk).consent_withdrawn_at is None
     page.get_by_label("Yes, Grace Hopper withdrew their consent").check()
     page.get_by_role("button", name="Record the withdrawal").click()
 
