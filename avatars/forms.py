@@ -61,10 +61,12 @@ class ConsentDocumentMixin(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         limit = settings.CONSENT_DOCUMENT_MAX_BYTES / 1_000_000
-        self.fields["consent_document"].help_text = (
-            f"The signed release itself: a PDF, or a JPEG, PNG or WebP photo of it, at most "
-            f"{limit:g} MB."
-        )
+        # The admin's read-only view builds the form without its fields.
+        if "consent_document" in self.fields:
+            self.fields["consent_document"].help_text = (
+                f"The signed release itself: a PDF, or a JPEG, PNG or WebP photo of it, at "
+                f"most {limit:g} MB."
+            )
 
     def clean_consent_document(self) -> Any:
         upload = self.cleaned_data.get("consent_document")
@@ -235,8 +237,13 @@ class AvatarSelect(forms.Select):
         avatar = getattr(option["value"], "instance", None)
         if isinstance(avatar, Avatar) and (why := render.avatar_unavailable(avatar)):
             option["attrs"]["disabled"] = True
-            option["label"] = f"{option['label']} ({why[0].lower()}{why[1:]})"
+            option["label"] = f"{option['label']} ({lower_first(why)})"
         return option
+
+
+def lower_first(text: str) -> str:
+    """ "Consent expired on 31 Jan 2025" within a sentence."""
+    return text[:1].lower() + text[1:]
 
 
 def avatar_page_link(avatar: Avatar, text: str) -> SafeString:
@@ -249,9 +256,9 @@ def unrenderable_help(avatars: list[Avatar]) -> SafeString:
     if not blocked:
         return SafeString("")
     return format_html(
-        "Greyed out, until their consent is recorded on their page: {}.",
+        "Greyed out until their consent is recorded on their page: {}.",
         format_html_join(
-            ", ", "{} ({})", ((avatar_page_link(a, a.name), why) for a, why in blocked)
+            ", ", "{} ({})", ((avatar_page_link(a, a.name), lower_first(why)) for a, why in blocked)
         ),
     )
 

@@ -158,3 +158,24 @@ def test_a_withdrawn_share_links_media_stops_at_once(
     consent.withdraw(grace, bob)
 
     assert visitor.request.get(f"{base}{media}").status in (403, 410)
+
+
+def test_the_render_form_greys_out_an_avatar_without_consent_and_links_its_page(
+    alice, grace, acme, asset_factory, live_server, new_page
+):
+    base = live_server.url
+    eileen = asset_factory.avatar(
+        acme, "Eileen", consent_person="Eileen", consent_scope="any",
+        consent_expires=datetime.date(2025, 1, 31),
+    )  # fmt: skip
+    page = new_page()
+    log_in(page, base, alice, "/studio/render/")
+
+    option = page.locator(f'#id_avatar option[value="{eileen.pk}"]')
+    expect(option).to_be_disabled()
+    expect(option).to_have_text("Eileen (consent expired on 31 Jan 2025)")
+    expect(page.locator(f'#id_avatar option[value="{grace.pk}"]')).to_be_enabled()
+    snap(page, "new-render")
+    page.locator(".field-avatar .help").get_by_role("link", name="Eileen").click()
+    expect(page).to_have_url(f"{base}/studio/avatars/{eileen.pk}/")
+    expect(page.locator("#consent")).to_contain_text("Consent expired on 31 Jan 2025.")

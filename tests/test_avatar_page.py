@@ -397,7 +397,7 @@ def test_the_render_form_greys_out_avatars_that_cannot_be_rendered_and_links_the
     )
     assert re.search(rf'<option value="{nobody.pk}" disabled>Nobody \(no consent on record\)', body)
     assert (
-        f'<a href="/studio/avatars/{expired.pk}/">Eileen</a> (Consent expired on 31 Jan 2025)'
+        f'<a href="/studio/avatars/{expired.pk}/">Eileen</a> (consent expired on 31 Jan 2025)'
         in body
     )
 

@@ -98,7 +98,7 @@ def _avatar_problem(request: RenderRequest) -> str:
         return f"“{avatar}” cannot be rendered: the person withdrew their consent."
     if not avatar.has_valid_consent:
         why = avatar.consent_summary()
-        return f"“{avatar}” cannot be rendered: {why[0].lower()}{why[1:]}. {CONSENT_FIRST}"
+        return f"“{avatar}” cannot be rendered: {why[:1].lower()}{why[1:]}. {CONSENT_FIRST}"
     if avatar.archived:
         return f"“{avatar}” is archived. Unarchive it to render with it."
     return ""
