@@ -186,9 +186,9 @@ class Avatar(TeamAsset):
     def has_valid_consent(self) -> bool:
         return self.consent_status() in (ConsentStatus.VALID, ConsentStatus.EXPIRING)
 
-    def consent_summary(self) -> str:
+    def consent_summary(self, today: datetime.date | None = None) -> str:
         """The consent in one line: "Consent expired on 31 Jan 2025"."""
-        status = self.consent_status()
+        status = self.consent_status(today)
         if status == ConsentStatus.WITHDRAWN and self.consent_withdrawn_at:
             return f"{status.label} on {timezone.localtime(self.consent_withdrawn_at):%-d %b %Y}"
         if status == ConsentStatus.MISSING or not self.consent_expires:
