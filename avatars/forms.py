@@ -1,5 +1,6 @@
 """Forms for the asset library and render requests, shared by the admin and the studio pages."""
 
+from pathlib import PurePosixPath
 from typing import Any, cast
 
 from django import forms
@@ -8,12 +9,14 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from avatars import access, catalog, credits, drafts, faces, media, providers, render, scripts
 from avatars.library import attach_audio, attach_portrait
+from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, RenderJob, Script, Tag, Team, Voice
 from avatars.models.jobs import RESOLUTION_CHOICES
 
@@ -49,9 +52,32 @@ CONSENT_FIELDS = [
     "consent_reference",
     "consent_document",
 ]
+
+
+class _SignedFile:
+    """A stored file as ClearableFileInput shows it: its name, and an expiring link to it."""
+
+    def __init__(self, file: FieldFile) -> None:
+        self.name = PurePosixPath(file.name or "").name
+        self.url = media_url(file, download=self.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignedFileInput(forms.ClearableFileInput):
+    """Media is private: the file on record is linked by an expiring link, not its storage URL
+    (which for local files nothing serves)."""
+
+    def format_value(self, value: Any) -> Any:
+        if isinstance(value, FieldFile) and value:
+            return _SignedFile(value)
+        return super().format_value(value)
+
+
 CONSENT_WIDGETS = {
     "consent_expires": forms.DateInput(attrs={"type": "date"}),
-    "consent_document": forms.ClearableFileInput(
+    "consent_document": SignedFileInput(
         attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp"}
     ),
 }

@@ -140,6 +140,21 @@ def test_editing_consent_saves_it_with_its_signed_release_and_audits_it(grace, a
 
 
 @pytest.mark.parametrize(
+    "path", ["/studio/avatars/{}/consent/", "/admin/avatars/avatar/{}/change/"]
+)
+def test_the_release_on_record_is_linked_by_an_expiring_link(grace, alice, login, path):
+    grace.consent_document.save("release.pdf", SimpleUploadedFile("release.pdf", PDF))
+    client = login(alice)
+
+    body = client.get(path.format(grace.pk)).content.decode()
+
+    link = re.search(r'href="(/m/[^"]+)">consent\.pdf</a>', body)
+    assert link, body[:3000]
+    response = client.get(link.group(1))
+    assert b"".join(response.streaming_content) == PDF
+
+
+@pytest.mark.parametrize(
     ("name", "content", "says"),
     [
         ("release.docx", b"PK\x03\x04word", "“.docx” files are not accepted"),
