@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model, Q, QuerySet
 
-from avatars.models import JobStatus, RenderJob, Team
+from avatars.models import Avatar, JobStatus, RenderJob, Team
 from avatars.roles import AUDITOR
 
 # Whoever is behind a request: a person, or AnonymousUser before logging in.
@@ -30,6 +30,7 @@ T = TypeVar("T")
 JobRule = Callable[[AnyUser, RenderJob], bool]
 
 APPROVE = "avatars.approve_renderjob"
+CHANGE_AVATAR = "avatars.change_avatar"
 CANCEL = "avatars.cancel_renderjob"
 REQUEST = "avatars.add_renderjob"
 RETRY = "avatars.retry_renderjob"
@@ -254,17 +255,54 @@ def may_comment(user: AnyUser, job: RenderJob) -> bool:
     return not is_read_only(user) and works_in(user, job.team_id)
 
 
-def approvers(job: RenderJob) -> QuerySet[User]:
-    """Who is asked to approve a render over its team's threshold: the team's active members
-    who hold the approval permission, never the person who requested it (four eyes)."""
-    app, codename = APPROVE.split(".")
+def _holders(permission: str, team_id: int) -> QuerySet[User]:
+    """The team's active members who hold `permission` (superusers hold every one)."""
+    app, codename = permission.split(".")
     holds = Q(is_superuser=True)
     for via in ("groups__permissions", "user_permissions"):
         holds |= Q(**{f"{via}__codename": codename, f"{via}__content_type__app_label": app})
-    found = User.objects.filter(holds, teams=job.team_id, is_active=True)
+    return User.objects.filter(holds, teams=team_id, is_active=True)
+
+
+def approvers(job: RenderJob) -> QuerySet[User]:
+    """Who is asked to approve a render over its team's threshold: the team's active members
+    who hold the approval permission, never the person who requested it (four eyes)."""
+    found = _holders(APPROVE, job.team_id)
     if job.requested_by_id is not None:
         found = found.exclude(pk=job.requested_by_id)
     return found.distinct()
+
+
+# --- avatars -----------------------------------------------------------------------------------
+
+
+def visible_avatars(user: AnyUser) -> QuerySet[Avatar]:
+    """The avatars a user may see: their teams' (every team's for Auditors, superusers)."""
+    return scope_to_user(Avatar.objects.all(), user)
+
+
+def may_change_avatar(user: AnyUser, avatar: Avatar) -> bool:
+    """Edit an avatar's consent, tags and archiving: a member of its team with the
+    permission, never a read-only Auditor."""
+    return may(user, CHANGE_AVATAR) and works_in(user, avatar.team_id)
+
+
+def may_request_with(user: AnyUser, avatar: Avatar) -> bool:
+    """Request renders of the avatar (whether its consent allows is the render flow's to say)."""
+    return may(user, REQUEST) and works_in(user, avatar.team_id)
+
+
+def may_withdraw_consent(user: AnyUser, avatar: Avatar) -> bool:
+    """Record that the person withdrew their consent. Whoever manages the avatar may, though
+    it cancels renders and revokes links they could not touch one by one: the person's word
+    must be acted on by whoever hears it, at once."""
+    return may_change_avatar(user, avatar) and avatar.consent_withdrawn_at is None
+
+
+def consent_keepers(team_id: int) -> QuerySet[User]:
+    """Who is reminded that an avatar's consent is ending: the team's Editors (those who
+    review its videos), superusers in the team included."""
+    return _holders(REVIEW, team_id).distinct()
 
 
 @dataclass(frozen=True)

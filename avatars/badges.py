@@ -10,6 +10,7 @@ CONSENT_KIND = {
     ConsentStatus.EXPIRING: "warn",
     ConsentStatus.EXPIRED: "bad",
     ConsentStatus.MISSING: "bad",
+    ConsentStatus.WITHDRAWN: "bad",
 }
 # Keyed by the stored values (plain strings): the choices are str subclasses.
 STATUS_KIND: dict[str, str] = {
@@ -32,10 +33,7 @@ def badge(kind: str, label: str, title: str = "") -> SafeString:
 
 
 def consent_text(avatar: Avatar) -> str:
-    status = avatar.consent_status()
-    if status == ConsentStatus.MISSING:
-        return status.label
-    return f"{status.label} until {avatar.consent_expires:%-d %b %Y}"
+    return avatar.consent_summary()
 
 
 def consent_badge(avatar: Avatar, short: bool = True) -> SafeString:
@@ -45,7 +43,12 @@ def consent_badge(avatar: Avatar, short: bool = True) -> SafeString:
     if status == ConsentStatus.EXPIRING:
         label = f"Expires {avatar.consent_expires:%-d %b}"
     else:
-        label = {"valid": "Valid", "expired": "Expired", "missing": "No consent"}[status]
+        label = {
+            "valid": "Valid",
+            "expired": "Expired",
+            "missing": "No consent",
+            "withdrawn": "Withdrawn",
+        }[status]
     return badge(CONSENT_KIND[status], label, title=consent_text(avatar))
 
 

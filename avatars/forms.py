@@ -1,15 +1,33 @@
 """Forms for the asset library and render requests, shared by the admin and the studio pages."""
 
+from pathlib import PurePosixPath
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from avatars import access, catalog, credits, drafts, media, providers, render, routing, scripts
+from avatars import (
+    access,
+    catalog,
+    credits,
+    drafts,
+    faces,
+    media,
+    providers,
+    render,
+    routing,
+    scripts,
+)
 from avatars.library import attach_audio, attach_portrait
+from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, RenderJob, Script, ScriptRevision, Tag, Team, Voice
 from avatars.models.jobs import RESOLUTION_CHOICES
 
@@ -38,7 +56,101 @@ def parse_tags(text: str) -> list[str]:
     return list(names.values())
 
 
-class AvatarForm(forms.ModelForm):
+CONSENT_FIELDS = [
+    "consent_person",
+    "consent_scope",
+    "consent_expires",
+    "consent_reference",
+    "consent_document",
+]
+
+
+class _SignedFile:
+    """A stored file as ClearableFileInput shows it: its name, and an expiring link to it."""
+
+    def __init__(self, file: FieldFile) -> None:
+        self.name = PurePosixPath(file.name or "").name
+        self.url = media_url(file, download=self.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignedFileInput(forms.ClearableFileInput):
+    """Media is private: the file on record is linked by an expiring link, not its storage URL
+    (which for local files nothing serves)."""
+
+    def format_value(self, value: Any) -> Any:
+        if isinstance(value, FieldFile) and value:
+            return _SignedFile(value)
+        return super().format_value(value)
+
+
+CONSENT_WIDGETS = {
+    "consent_expires": forms.DateInput(attrs={"type": "date"}),
+    "consent_document": SignedFileInput(
+        attrs={"accept": "application/pdf,image/jpeg,image/png,image/webp"}
+    ),
+}
+
+
+class ConsentDocumentMixin(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = settings.CONSENT_DOCUMENT_MAX_BYTES / 1_000_000
+        # The admin's read-only view builds the form without its fields.
+        if "consent_document" in self.fields:
+            self.fields["consent_document"].help_text = (
+                f"The signed release itself: a PDF, or a JPEG, PNG or WebP photo of it, at "
+                f"most {limit:g} MB."
+            )
+
+    def clean_consent_document(self) -> Any:
+        upload = self.cleaned_data.get("consent_document")
+        if isinstance(upload, UploadedFile):
+            return media.check_consent_document(upload)
+        return upload
+
+
+class ConsentForm(ConsentDocumentMixin):
+    """The consent on record for an avatar, as its studio page edits it."""
+
+    class Meta:
+        model = Avatar
+        fields = CONSENT_FIELDS
+        widgets = CONSENT_WIDGETS
+
+
+class TagsForm(forms.Form):
+    tag_names = forms.CharField(
+        label="Tags", required=False, help_text="Separate tags with commas, e.g. “sales, EMEA”."
+    )
+
+    def clean_tag_names(self) -> list[str]:
+        return clean_tag_names(self.cleaned_data["tag_names"])
+
+
+def clean_tag_names(text: str) -> list[str]:
+    names = parse_tags(text)
+    if len(names) > MAX_TAGS:
+        raise ValidationError(f"An avatar can have at most {MAX_TAGS} tags.")
+    too_long = [name for name in names if len(name) > 40]
+    if too_long:
+        raise ValidationError(f"“{too_long[0][:60]}” is longer than 40 characters.")
+    return names
+
+
+def set_tags(avatar: Avatar, names: list[str]) -> None:
+    """Give the avatar exactly these tags, reusing the team's tags whatever their case."""
+    existing = {tag.name.casefold(): tag for tag in Tag.objects.filter(team=avatar.team_id)}
+    tags = [
+        existing.get(name.casefold()) or Tag.objects.create(team_id=avatar.team_id, name=name)
+        for name in names
+    ]
+    avatar.tags.set(tags)
+
+
+class AvatarForm(ConsentDocumentMixin):
     portrait = forms.FileField(
         help_text="A JPEG, PNG or WebP photo of one person facing the camera, at least 256×256 "
         "pixels and at most 15 MB.",
@@ -50,16 +162,8 @@ class AvatarForm(forms.ModelForm):
 
     class Meta:
         model = Avatar
-        fields = [
-            "team",
-            "name",
-            "consent_person",
-            "consent_scope",
-            "consent_expires",
-            "consent_reference",
-            "archived",
-        ]
-        widgets = {"consent_expires": forms.DateInput(attrs={"type": "date"})}
+        fields = ["team", "name", *CONSENT_FIELDS, "archived"]
+        widgets = CONSENT_WIDGETS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,13 +179,7 @@ class AvatarForm(forms.ModelForm):
         return upload
 
     def clean_tag_names(self) -> list[str]:
-        names = parse_tags(self.cleaned_data["tag_names"])
-        if len(names) > MAX_TAGS:
-            raise ValidationError(f"An avatar can have at most {MAX_TAGS} tags.")
-        too_long = [name for name in names if len(name) > 40]
-        if too_long:
-            raise ValidationError(f"“{too_long[0][:60]}” is longer than 40 characters.")
-        return names
+        return clean_tag_names(self.cleaned_data["tag_names"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -101,6 +199,8 @@ class AvatarForm(forms.ModelForm):
         avatar = super().save(commit=False)
         if self.prepared:
             attach_portrait(avatar, self.prepared)
+            # A warning only (consent.upload_warnings): some good portraits fool the detector.
+            avatar.face_found = faces.face_found(self.prepared.image)
         if commit:
             avatar.save()
             self._save_m2m()
@@ -109,15 +209,7 @@ class AvatarForm(forms.ModelForm):
     # django-stubs leaves out BaseModelForm._save_m2m, which save() and save_m2m() both call.
     def _save_m2m(self) -> None:
         super()._save_m2m()  # type: ignore[misc]
-        team: Team = self.instance.team
-        tags = [Tag.objects.get_or_create(team=team, name=name)[0] for name in self._tag_names()]
-        self.instance.tags.set(tags)
-
-    def _tag_names(self) -> list[str]:
-        existing = {
-            tag.name.casefold(): tag.name for tag in Tag.objects.filter(team=self.instance.team)
-        }
-        return [existing.get(name.casefold(), name) for name in self.cleaned_data["tag_names"]]
+        set_tags(self.instance, self.cleaned_data["tag_names"])
 
 
 class AudioClipForm(forms.ModelForm):
@@ -229,6 +321,40 @@ class RevisionChoiceField(forms.ModelChoiceField):
         return f"Revision {obj.number} · {obj.created_at:%-d %b %Y %H:%M}"
 
 
+class AvatarSelect(forms.Select):
+    """The avatars on offer, those that cannot be rendered greyed out with why."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        avatar = getattr(option["value"], "instance", None)
+        if isinstance(avatar, Avatar) and (why := render.avatar_unavailable(avatar)):
+            option["attrs"]["disabled"] = True
+            option["label"] = f"{option['label']} ({lower_first(why)})"
+        return option
+
+
+def lower_first(text: str) -> str:
+    """ "Consent expired on 31 Jan 2025" within a sentence."""
+    return text[:1].lower() + text[1:]
+
+
+def avatar_page_link(avatar: Avatar, text: str) -> SafeString:
+    return format_html('<a href="{}">{}</a>', reverse("studio:avatar", args=[avatar.pk]), text)
+
+
+def unrenderable_help(avatars: list[Avatar]) -> SafeString:
+    """Which avatars are greyed out, each linked to the page where its consent is recorded."""
+    blocked = [(a, render.avatar_unavailable(a)) for a in avatars if render.avatar_unavailable(a)]
+    if not blocked:
+        return SafeString("")
+    return format_html(
+        "Greyed out until their consent is recorded on their page: {}.",
+        format_html_join(
+            ", ", "{} ({})", ((avatar_page_link(a, a.name), lower_first(why)) for a, why in blocked)
+        ),
+    )
+
+
 class RenderRequestForm(forms.Form):
     """A render request: the inputs of one video, limited to the requester's teams.
 
@@ -238,7 +364,7 @@ class RenderRequestForm(forms.Form):
     """
 
     team = forms.ModelChoiceField(queryset=Team.objects.none())
-    avatar = forms.ModelChoiceField(queryset=Avatar.objects.none())
+    avatar = forms.ModelChoiceField(queryset=Avatar.objects.none(), widget=AvatarSelect)
     script = forms.ModelChoiceField(queryset=Script.objects.none(), required=False)
     script_revision = RevisionChoiceField(
         queryset=ScriptRevision.objects.none(),
@@ -304,6 +430,7 @@ class RenderRequestForm(forms.Form):
         ]
         avatars = Avatar.objects.filter(**usable).select_related("team")
         model_choices(self, "avatar").queryset = avatars
+        self.fields["avatar"].help_text = unrenderable_help(list(avatars))
         model_choices(self, "script").queryset = self.scripts
         self.voices = Voice.objects.filter(**usable)
         model_choices(self, "voice").queryset = self.voices
@@ -444,7 +571,14 @@ class RenderRequestForm(forms.Form):
 
     def _show_refusal(self, errors: dict[str, str]) -> None:
         """A refusal by field, on the field if the form has it, else above the form."""
+        avatar = self.cleaned_data.get("avatar")
         for field, message in errors.items():
+            if field == "avatar" and avatar and message.endswith(render.CONSENT_FIRST):
+                message = format_html(
+                    "{} {}",
+                    message.removesuffix(render.CONSENT_FIRST).strip(),
+                    avatar_page_link(avatar, render.CONSENT_FIRST),
+                )
             self.add_error(field if field in self.fields else None, message)
 
     def clean_variables(self) -> dict[str, str]:

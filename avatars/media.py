@@ -24,6 +24,14 @@ from avatars import sniff
 
 IMAGE_EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 AUDIO_EXTENSIONS = {"wav": "wav", "mp3": "mp3", "flac": "flac"}
+# A signed release: what sniff.describe must find in a file of each extension.
+DOCUMENT_KINDS = {
+    "pdf": "a PDF document",
+    "jpg": "a JPEG image",
+    "jpeg": "a JPEG image",
+    "png": "a PNG image",
+    "webp": "a WebP image",
+}
 _FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 
 _HINTS = {
@@ -214,6 +222,28 @@ def _jpeg(image: Image.Image, long_side: int, quality: int) -> bytes:
     out = io.BytesIO()
     copy.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue()
+
+
+def check_consent_document(upload: UploadedFile) -> UploadedFile:
+    """Check an uploaded signed release: a PDF or an image, what its name says it is."""
+    ext = _extension(upload.name)
+    if ext not in DOCUMENT_KINDS:
+        shown = f"“.{ext}” files" if ext else "Files without an extension"
+        raise _refuse(
+            f"{shown} are not accepted. Upload the signed release as a PDF, or a JPEG, PNG or "
+            "WebP photo of it.",
+            "bad_extension",
+        )
+    data = _read_capped(upload, settings.CONSENT_DOCUMENT_MAX_BYTES, "signed releases")
+    expected, found = DOCUMENT_KINDS[ext], sniff.describe(data[: sniff.HEAD_BYTES])
+    if found != expected:
+        raise _refuse(
+            f"The file is named .{ext} but is not {expected}{_looks_like(data[:16])}. "
+            "Upload the signed release itself, as a PDF or a photo of it.",
+            "wrong_content",
+        )
+    upload.seek(0)
+    return upload
 
 
 def prepare_audio(upload: UploadedFile) -> PreparedAudio:

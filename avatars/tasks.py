@@ -6,7 +6,7 @@ starves submits.
 
 import dramatiq
 
-from avatars import render
+from avatars import consent, render
 from avatars.observability import provider_calls
 
 
@@ -29,3 +29,5 @@ def store_job(job_id: int) -> None:
 def reconcile_jobs() -> None:
     render.reconcile()
     provider_calls.prune()
+    # The sweep's period is short enough for reminders counted in days; each is sent once.
+    consent.send_reminders()

@@ -278,6 +278,7 @@ SCRIPT_MAX_CHARS = envint("SCRIPT_MAX_CHARS", 5000)
 # Speech previews one person may ask for per minute: each keeps the sandbox's engine busy.
 SPEECH_PREVIEWS_PER_MINUTE = envint("SPEECH_PREVIEWS_PER_MINUTE", 30)
 CONSENT_EXPIRY_WARNING_DAYS = envint("CONSENT_EXPIRY_WARNING_DAYS", 30)
+CONSENT_DOCUMENT_MAX_BYTES = envint("CONSENT_DOCUMENT_MAX_BYTES", 10_000_000)
 
 # Rendering: the queue, the providers and the result store.
 BROKER_URL = env("BROKER_URL")

@@ -30,6 +30,11 @@ def consent(days_left: int | None, person: str = "Ada Lovelace") -> dict:
         (consent(None), ConsentStatus.MISSING),
         (consent(365, person=""), ConsentStatus.MISSING),
         ({**consent(365), "consent_scope": ""}, ConsentStatus.MISSING),
+        (
+            {**consent(365), "consent_withdrawn_at": timezone.now()},
+            ConsentStatus.WITHDRAWN,
+        ),
+        ({"consent_withdrawn_at": timezone.now()}, ConsentStatus.WITHDRAWN),
     ],
 )
 def test_the_status_follows_person_scope_and_expiry(fields, status, acme, asset_factory):
@@ -39,6 +44,28 @@ def test_the_status_follows_person_scope_and_expiry(fields, status, acme, asset_
     assert list(Avatar.objects.with_consent(status, today=TODAY)) == [avatar]
     others = [s for s in ConsentStatus if s != status]
     assert not any(Avatar.objects.with_consent(s, today=TODAY).exists() for s in others)
+
+
+@pytest.mark.parametrize(
+    ("fields", "summary"),
+    [
+        (consent(365), "Consent valid until 21 Nov 2027"),
+        (consent(7), "Consent expires soon, on 28 Nov 2026"),
+        (consent(-1), "Consent expired on 20 Nov 2026"),
+        (consent(None), "No consent on record"),
+        (
+            {
+                **consent(30),
+                "consent_withdrawn_at": datetime.datetime(2026, 11, 2, 12, tzinfo=datetime.UTC),
+            },
+            "Consent withdrawn on 2 Nov 2026",
+        ),
+    ],
+)
+def test_the_consent_reads_in_one_line_without_expired_until(fields, summary, acme, asset_factory):
+    avatar = asset_factory.avatar(acme, **fields)
+
+    assert avatar.consent_summary(today=TODAY) == summary
 
 
 def test_only_unexpired_consent_is_valid_for_rendering(acme, asset_factory):

@@ -411,6 +411,8 @@ def test_every_studio_and_review_url_is_in_the_table():
         "queue", "decide", "comment", "rerender", "versions", "share", "revoke",
         "script_new", "script_edit", "script_archive", "script_duplicate", "script_check",
         "speech_preview_text",
+        # An avatar's page: tests/test_avatar_page_permissions.py.
+        "avatar", "avatar_consent", "avatar_tags", "avatar_archive", "avatar_withdraw",
     }  # fmt: skip
     assert names == covered
     assert {"stable", "share"} <= set(get_resolver().reverse_dict)

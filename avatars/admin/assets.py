@@ -1,13 +1,14 @@
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from avatars import access, badges, catalog, scripts
+from avatars import access, badges, catalog, consent, scripts
 from avatars.forms import AudioClipForm, AvatarForm, ScriptForm
 from avatars.media_urls import media_url
 from avatars.models import AudioClip, Avatar, ConsentStatus, Script, Tag, Voice
@@ -75,6 +76,20 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("tags")
 
+    def save_model(
+        self, request: HttpRequest, obj: TeamOwned, form: ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        avatar = cast(Avatar, obj)
+        user = request.user if request.user.is_authenticated else None
+        if change:
+            consent.record_change(avatar, user, form.changed_data)
+            warnings = [consent.consent_warning(avatar)]
+        else:
+            warnings = consent.upload_warnings(avatar)
+        for warning in filter(None, warnings):
+            self.message_user(request, warning, messages.WARNING)
+
     def get_fieldsets(self, request: HttpRequest, obj: Avatar | None = None) -> list:
         portrait = ["portrait_preview", "portrait_facts"] if obj else ["portrait"]
         return [
@@ -88,6 +103,7 @@ class AvatarAdmin(StoredFilesMixin, ArchiveActionsMixin, TeamScopedAdmin):
                         "consent_scope",
                         "consent_expires",
                         "consent_reference",
+                        "consent_document",
                     ],
                     "description": "Renders need consent that covers the use and has not expired.",
                 },

@@ -1,6 +1,7 @@
 from .assets import (
     AudioClip,
     Avatar,
+    ConsentReminder,
     ConsentScope,
     ConsentStatus,
     Script,
@@ -20,6 +21,7 @@ __all__ = [
     "AudioClip",
     "AuditEntry",
     "Avatar",
+    "ConsentReminder",
     "ConsentScope",
     "ConsentStatus",
     "CreditEntry",

@@ -45,6 +45,7 @@ class ConsentStatus(enum.StrEnum):
     EXPIRING = "expiring"
     EXPIRED = "expired"
     MISSING = "missing"
+    WITHDRAWN = "withdrawn"
 
     @property
     def label(self) -> str:
@@ -53,6 +54,7 @@ class ConsentStatus(enum.StrEnum):
             "expiring": "Consent expiring soon",
             "expired": "Consent expired",
             "missing": "No consent on record",
+            "withdrawn": "Consent withdrawn",
         }[self.value]
 
 
@@ -80,6 +82,11 @@ def thumbnail_upload_to(avatar: "Avatar", filename: str) -> str:
     return _portrait_path(avatar, "thumbnail", "jpg")
 
 
+def consent_document_upload_to(avatar: "Avatar", filename: str) -> str:
+    ext = PurePosixPath(filename).suffix.lstrip(".").lower() or "bin"
+    return _portrait_path(avatar, "consent", ext)
+
+
 def _consent_window(today: datetime.date | None) -> tuple[datetime.date, datetime.date]:
     today = today or timezone.localdate()
     return today, today + datetime.timedelta(days=settings.CONSENT_EXPIRY_WARNING_DAYS)
@@ -89,14 +96,17 @@ class AvatarQuerySet(models.QuerySet["Avatar"]):
     def with_consent(self, status: ConsentStatus, today: datetime.date | None = None) -> Self:
         """The avatars whose consent_status() is status, decided in the database."""
         today, soon = _consent_window(today)
+        if status == ConsentStatus.WITHDRAWN:
+            return self.filter(consent_withdrawn_at__isnull=False)
+        standing = self.filter(consent_withdrawn_at__isnull=True)
         missing = (
             models.Q(consent_person="")
             | models.Q(consent_scope="")
             | models.Q(consent_expires__isnull=True)
         )
         if status == ConsentStatus.MISSING:
-            return self.filter(missing)
-        recorded = self.exclude(missing)
+            return standing.filter(missing)
+        recorded = standing.exclude(missing)
         if status == ConsentStatus.EXPIRED:
             return recorded.filter(consent_expires__lt=today)
         if status == ConsentStatus.EXPIRING:
@@ -128,6 +138,25 @@ class Avatar(TeamAsset):
         blank=True,
         help_text="Where the signed release is kept, e.g. a contract number or document link.",
     )
+    consent_document = models.FileField(
+        "signed release",
+        upload_to=consent_document_upload_to,
+        max_length=200,
+        blank=True,
+        help_text="The signed release itself: a PDF, JPEG, PNG or WebP file.",
+    )
+    # Withdrawal is final for this likeness: nothing renders it again.
+    consent_withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consent_withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # Whether a face was found in the portrait on upload; None: not checked, or could not be.
+    face_found = models.BooleanField(null=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="avatars")
 
     objects = AvatarQuerySet.as_manager()
@@ -143,6 +172,8 @@ class Avatar(TeamAsset):
 
     def consent_status(self, today: datetime.date | None = None) -> ConsentStatus:
         today, soon = _consent_window(today)
+        if self.consent_withdrawn_at is not None:
+            return ConsentStatus.WITHDRAWN
         if not (self.consent_person and self.consent_scope and self.consent_expires):
             return ConsentStatus.MISSING
         if self.consent_expires < today:
@@ -154,6 +185,38 @@ class Avatar(TeamAsset):
     @property
     def has_valid_consent(self) -> bool:
         return self.consent_status() in (ConsentStatus.VALID, ConsentStatus.EXPIRING)
+
+    def consent_summary(self, today: datetime.date | None = None) -> str:
+        """The consent in one line: "Consent expired on 31 Jan 2025"."""
+        status = self.consent_status(today)
+        if status == ConsentStatus.WITHDRAWN and self.consent_withdrawn_at:
+            return f"{status.label} on {timezone.localtime(self.consent_withdrawn_at):%-d %b %Y}"
+        if status == ConsentStatus.MISSING or not self.consent_expires:
+            return status.label
+        day = f"{self.consent_expires:%-d %b %Y}"
+        return {
+            ConsentStatus.VALID: f"Consent valid until {day}",
+            ConsentStatus.EXPIRING: f"Consent expires soon, on {day}",
+            ConsentStatus.EXPIRED: f"Consent expired on {day}",
+        }[status]
+
+
+class ConsentReminder(models.Model):
+    """A reminder sent that an avatar's consent ends in `days` days: the key that sends it
+    once. A new expiry date (consent renewed) is reminded of again."""
+
+    avatar = models.ForeignKey(Avatar, on_delete=models.CASCADE, related_name="consent_reminders")
+    days = models.PositiveSmallIntegerField()
+    expires = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("avatar", "days", "expires", name="consent_reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.avatar}: consent ends in {self.days} days"
 
 
 class Voice(TeamAsset):

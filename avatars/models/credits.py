@@ -106,6 +106,8 @@ class AuditEntry(AppendOnlyModel):
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
         SHARE_CREATED = "share_created", "Share link created"
         SHARE_REVOKED = "share_revoked", "Share link revoked"
+        CONSENT_CHANGED = "consent_changed", "Consent changed"
+        CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

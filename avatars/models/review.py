@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .assets import Avatar
 from .jobs import RenderJob
 
 
@@ -60,11 +61,18 @@ class Notification(models.Model):
         FAILED = "failed", "Render failed"
         REVIEWED = "reviewed", "Render reviewed"
         APPROVAL = "approval", "Approval needed"
+        CONSENT = "consent", "Consent ending"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="notifications")
+    # What it is about: a render, or (for consent) an avatar.
+    job = models.ForeignKey(
+        RenderJob, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    avatar = models.ForeignKey(
+        Avatar, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     message = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,9 +14,11 @@ each step re-reads the job and does nothing when the job has moved on.
 """
 
 from avatars.render.requests import (
+    CONSENT_FIRST,
     RenderRequest,
     RenderRequestError,
     approve,
+    avatar_unavailable,
     cancel,
     estimate,
     fill_variables,
@@ -34,11 +36,13 @@ from avatars.render.sweep import reconcile, redrive
 from avatars.render.waiting import apply_state, on_callback, poll, record_callback
 
 __all__ = [
+    "CONSENT_FIRST",
     "WAITING_FOR_PROVIDER",
     "RenderRequest",
     "RenderRequestError",
     "apply_state",
     "approve",
+    "avatar_unavailable",
     "cancel",
     "estimate",
     "fill_variables",

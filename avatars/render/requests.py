@@ -82,13 +82,28 @@ def validate(request: RenderRequest) -> dict[str, str]:
     return errors
 
 
+# How a refusal over consent ends; the studio's form links it to the avatar's page.
+CONSENT_FIRST = "Record the person's consent first."
+
+
+def avatar_unavailable(avatar: Avatar) -> str:
+    """Why the avatar cannot be rendered ("Consent expired on 31 Jan 2025"), or ""."""
+    if not avatar.has_valid_consent:
+        return avatar.consent_summary()
+    if avatar.archived:
+        return "Archived"
+    return ""
+
+
 def _avatar_problem(request: RenderRequest) -> str:
     avatar = request.avatar
     if avatar.team_id != request.team.pk:
         return "Pick an avatar from your team's library."
+    if avatar.consent_withdrawn_at is not None:
+        return f"“{avatar}” cannot be rendered: the person withdrew their consent."
     if not avatar.has_valid_consent:
-        status = avatar.consent_status().label.lower()
-        return f"“{avatar}” cannot be rendered: {status}. Record the person's consent first."
+        why = avatar.consent_summary()
+        return f"“{avatar}” cannot be rendered: {why[:1].lower()}{why[1:]}. {CONSENT_FIRST}"
     if avatar.archived:
         return f"“{avatar}” is archived. Unarchive it to render with it."
     return ""

@@ -35,6 +35,16 @@ def submit(job_id: int) -> None:
     job = RenderJob.objects.select_related("avatar", "voice", "audio_clip", "script_revision").get(
         pk=job_id
     )
+    if job.avatar.consent_withdrawn_at is not None:
+        # Requested as the consent was being withdrawn: the withdrawal's sweep missed it.
+        transition(
+            job.pk,
+            S.CANCELED,
+            allowed_from=[S.SUBMITTING],
+            actor="worker",
+            message="Not sent: the person portrayed withdrew their consent.",
+        )
+        return
     provider = get_provider(job.provider)
     try:
         task_id = provider.submit(render_inputs(job))

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from avatars import access, credits, drafts, job_status, routing
+from avatars import access, consent, credits, drafts, job_status, routing
 from avatars import render as rendering
 from avatars.catalog import PROVIDER_LABELS
 from avatars.forms import AvatarForm, RenderRequestForm, offer_member_teams
@@ -40,7 +40,8 @@ def job_for(request: HttpRequest, pk: int) -> RenderJob:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    avatars = access.scope_to_user(Avatar.objects.filter(archived=False), request.user)
+    archived = request.GET.get("archived") == "1"
+    avatars = access.scope_to_user(Avatar.objects.filter(archived=archived), request.user)
     query, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "")
     if query:
         avatars = avatars.filter(Q(name__icontains=query) | Q(consent_person__icontains=query))
@@ -53,6 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "avatars": avatars,
         "q": query,
         "tag": tag,
+        "archived": archived,
         "tags": sorted(set(tags)),
         "can_upload": request.user.has_perm("avatars.add_avatar"),
     }
@@ -71,6 +73,8 @@ def avatar_new(request: SignedInRequest) -> HttpResponse:
             avatar.save()
         form.save_m2m()
         messages.success(request, f"“{avatar}” is in the library.")
+        for warning in consent.upload_warnings(avatar):
+            messages.warning(request, warning)
         return redirect("studio:home")
     return render(request, "studio/avatar_new.html", {"section": "avatars", "form": form})
 

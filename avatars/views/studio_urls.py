@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import studio, studio_scripts
+from . import studio, studio_avatars, studio_scripts
 
 app_name = "studio"
 urlpatterns = [
@@ -25,4 +25,10 @@ urlpatterns = [
     path("renders/<int:pk>/approve/", studio.job_approve, name="job_approve"),
     path("renders/<int:pk>/send-on/", studio.job_send_on, name="job_send_on"),
     path("notifications/", studio.notifications, name="notifications"),
+    # An avatar's page (views/studio_avatars.py).
+    path("avatars/<int:pk>/", studio_avatars.avatar_detail, name="avatar"),
+    path("avatars/<int:pk>/consent/", studio_avatars.avatar_consent, name="avatar_consent"),
+    path("avatars/<int:pk>/tags/", studio_avatars.avatar_tags, name="avatar_tags"),
+    path("avatars/<int:pk>/archive/", studio_avatars.avatar_archive, name="avatar_archive"),
+    path("avatars/<int:pk>/withdraw/", studio_avatars.avatar_withdraw, name="avatar_withdraw"),
 ]

@@ -1,7 +1,8 @@
 """The production sweeper: sends reconcile_jobs for the workers to run, every so often.
 
 With a broker the web processes run no embedded worker and so no sweep; one of these per
-deployment re-drives stuck jobs. Two are harmless: reconcile is idempotent.
+deployment re-drives stuck jobs and sends the reminders that consent is ending. Two are
+harmless: reconcile and the reminders are idempotent.
 """
 
 import signal
