@@ -12,12 +12,16 @@ Plain functions over users, teams and jobs (no requests); every view and admin a
   changes to it or reject it).
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from avatars.models import Avatar, JobStatus, RenderJob, Team
 from avatars.roles import AUDITOR
@@ -28,6 +32,7 @@ M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 # A rule on what a user may do with a job, as the may_… functions below.
 JobRule = Callable[[AnyUser, RenderJob], bool]
+View = Callable[..., HttpResponseBase]
 
 APPROVE = "avatars.approve_renderjob"
 CHANGE_AVATAR = "avatars.change_avatar"
@@ -183,6 +188,21 @@ def may(user: AnyUser, permission: str) -> bool:
     """Whether the user holds the permission ("avatars.cancel_renderjob") and is not a
     read-only Auditor: the first question, before any row is looked up."""
     return user.has_perm(permission) and not is_read_only(user)
+
+
+def page_for(rule: Callable[[AnyUser], bool]) -> Callable[[View], View]:
+    """A view only for people `rule` lets in (the nav asks the same rule); else 403."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not rule(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return cast(View, guarded)
+
+    return decorate
 
 
 def may_request_renders(user: AnyUser) -> bool:

@@ -138,11 +138,6 @@ def test_an_editor_records_that_consent_was_withdrawn(
     expect(row).to_contain_text("bob")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="On this branch a signed media link lives its hour whatever happens to the share "
-    "link it came from; h13-media ties share media to its link.",
-)
 def test_a_withdrawn_share_links_media_stops_at_once(
     bob, grace, asset_factory, live_server, new_page
 ):

@@ -18,7 +18,7 @@ from avatars.views.studio import job_page
 
 
 @login_required
-@permission_required("avatars.review_renderjob", raise_exception=True)
+@access.page_for(access.may_open_review_desk)
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     # Team ids as a list, so the planner walks the partial index job_review_queue per team.
@@ -46,7 +46,7 @@ def _job(request: HttpRequest, pk: int, may: access.JobRule) -> RenderJob:
 
 
 @login_required
-@permission_required("avatars.review_renderjob", raise_exception=True)
+@access.page_for(access.may_open_review_desk)
 @require_POST
 def decide(request: SignedInRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, access.may_review)
@@ -130,7 +130,7 @@ def _int(value: str | None) -> int:
 
 
 @login_required
-@permission_required("avatars.review_renderjob", raise_exception=True)
+@access.page_for(access.may_open_review_desk)
 @require_POST
 def share(request: SignedInRequest, pk: int) -> HttpResponse:
     job = _job(request, pk, access.may_review)
@@ -148,7 +148,7 @@ def share(request: SignedInRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@permission_required("avatars.review_renderjob", raise_exception=True)
+@access.page_for(access.may_open_review_desk)
 @require_POST
 def revoke(request: SignedInRequest, pk: int) -> HttpResponse:
     links = access.scope_to_user(ShareLink.objects.select_related("job"), request.user, "job__team")

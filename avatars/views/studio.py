@@ -83,7 +83,7 @@ def avatar_new(request: SignedInRequest) -> HttpResponse:
 
 
 @login_required
-@permission_required("avatars.add_renderjob", raise_exception=True)
+@access.page_for(access.may_request_renders)
 def new_render(request: SignedInRequest) -> HttpResponse:
     draft = request.method == "POST" and "draft" in request.POST
     form = RenderRequestForm(
@@ -206,7 +206,7 @@ def send_on_choices(job: RenderJob) -> list[dict[str, Any]]:
 
 @login_required
 @require_POST
-@permission_required("avatars.add_renderjob", raise_exception=True)
+@access.page_for(access.may_request_renders)
 def job_send_on(request: SignedInRequest, pk: int) -> HttpResponse:
     draft = job_for(request, pk)
     if not access.may_send_on(request.user, draft):
