@@ -1,27 +1,25 @@
 """Whether a portrait shows a face: a warning for people, never a reason to refuse one.
 
-The detector is OpenCV's, which only the [sandbox] extra installs; where it is missing
-the answer is None ("could not check"), never an error.
+The core has no face detector of its own (OpenCV is the [sandbox] extra's): a detector is
+lent by whoever has one — the sandbox, where it is installed and mounted, registers its
+own. Without one the answer is None ("could not check"), never an error.
 """
 
-import importlib.util
+from collections.abc import Callable
+
+Detector = Callable[[bytes], bool | None]
+_detectors: list[Detector] = []
+
+
+def register(detector: Detector) -> None:
+    if detector not in _detectors:
+        _detectors.append(detector)
 
 
 def detector_available() -> bool:
-    return importlib.util.find_spec("cv2") is not None
+    return bool(_detectors)
 
 
 def face_found(image: bytes) -> bool | None:
     """True or False for an encoded image (JPEG, PNG…); None when it could not be checked."""
-    if not detector_available():
-        return None
-    import cv2
-    import numpy as np
-
-    from avatars.sandbox.face import find_face
-
-    canvas = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
-    if canvas is None:
-        return None
-    height, width = canvas.shape[:2]
-    return find_face(canvas, (0, 0, width, height)) is not None
+    return _detectors[0](image) if _detectors else None

@@ -367,7 +367,7 @@ def test_without_a_face_detector_the_upload_says_it_could_not_check(
 ):
     from avatars import faces
 
-    monkeypatch.setattr(faces, "detector_available", lambda: False)
+    monkeypatch.setattr(faces, "_detectors", [])
 
     page = text(login(alice).post("/studio/avatars/new/", upload(acme), follow=True))
 

@@ -87,3 +87,12 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     # A classifier per call: CascadeClassifier is not safe to share between threads.
     folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # cv2's stubs omit cv2.data
     return cv2.CascadeClassifier(f"{folder}haarcascade_{name}.xml")
+
+
+def portrait_has_face(image: bytes) -> bool | None:
+    """Whether an encoded portrait (JPEG, PNG…) shows a face; None if it cannot be decoded."""
+    canvas = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if canvas is None:
+        return None
+    height, width = canvas.shape[:2]
+    return find_face(canvas, (0, 0, width, height)) is not None
