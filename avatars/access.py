@@ -6,6 +6,9 @@ Plain functions over users, teams and jobs (no requests); every view and admin a
   nothing. Superusers see and work in every team and hold every permission.
 - Acting on a job (cancel, re-render, review, send a draft on…) takes a member of its team
   who holds the permission and is not a read-only Auditor.
+- Campaigns: members who may request renders run their team's campaigns; a campaign's full
+  run waits until an Editor who neither created it nor asked for its sample approves the
+  sample (`may_approve_sample`).
 - Four eyes: nobody approves or turns down a render they requested, superusers included;
   anyone else who may act on it with `approve_renderjob` may, superusers in any team. Nor
   does anyone approve the content of a video they requested (they may still ask for
@@ -23,7 +26,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
-from avatars.models import Avatar, JobStatus, RenderJob, Team
+from avatars.models import Avatar, Campaign, JobStatus, RenderJob, Team
 from avatars.roles import AUDITOR
 
 # Whoever is behind a request: a person, or AnonymousUser before logging in.
@@ -41,6 +44,8 @@ REQUEST = "avatars.add_renderjob"
 RETRY = "avatars.retry_renderjob"
 REVIEW = "avatars.review_renderjob"
 ADD_SCRIPT = "avatars.add_script"
+RUN_CAMPAIGN = "avatars.add_campaign"
+APPROVE_CAMPAIGN = "avatars.approve_campaign"
 CHANGE_SCRIPT = "avatars.change_script"
 # What the person is told when the four-eyes rule stops them.
 OWN_REQUEST = "Another Editor must approve or turn down your own request."
@@ -291,6 +296,36 @@ def approvers(job: RenderJob) -> QuerySet[User]:
     if job.requested_by_id is not None:
         found = found.exclude(pk=job.requested_by_id)
     return found.distinct()
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+
+def visible_campaigns(user: AnyUser) -> QuerySet[Campaign]:
+    """The campaigns a user may see: their teams' (every team's for Auditors, superusers)."""
+    return scope_to_user(Campaign.objects.all(), user)
+
+
+def may_run_campaigns(user: AnyUser) -> bool:
+    """Upload a list of people and sample, run, pause, resume, cancel or retry campaigns."""
+    return may(user, RUN_CAMPAIGN)
+
+
+def may_manage_campaign(user: AnyUser, campaign: Campaign) -> bool:
+    return may_run_campaigns(user) and works_in(user, campaign.team_id)
+
+
+def may_approve_sample(user: AnyUser, campaign: Campaign) -> bool:
+    """Let a campaign's full run go ahead on its sample: an Editor of its team who neither
+    created the campaign nor asked for its sample (four eyes, superusers included, as for
+    renders)."""
+    if not (may(user, APPROVE_CAMPAIGN) and works_in(user, campaign.team_id)):
+        return False
+    if campaign.created_by_id is not None and campaign.created_by_id == user.pk:
+        return False
+    return not RenderJob.objects.filter(
+        campaign_row__campaign=campaign, campaign_row__is_sample=True, requested_by=user.pk
+    ).exists()
 
 
 # --- avatars -----------------------------------------------------------------------------------

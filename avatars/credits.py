@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from avatars import routing, scripts
-from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
+from avatars.models import AuditEntry, Campaign, CreditEntry, JobStatus, RenderJob, Team
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -216,6 +216,7 @@ def record(
     actor: User | AnonymousUser | None,
     *,
     job: RenderJob | None = None,
+    campaign: Campaign | None = None,
     amount: Decimal | None = None,
     detail: str = "",
 ) -> AuditEntry:
@@ -224,6 +225,7 @@ def record(
         team=team,
         actor=actor if actor and actor.is_authenticated else None,
         job=job,
+        campaign=campaign,
         amount=amount,
         detail=detail[:500],
     )

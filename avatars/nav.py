@@ -33,6 +33,7 @@ def studio_links(request: HttpRequest) -> list[NavLink]:
     if access.may_request_renders(user):
         links.append(NavLink("New render", reverse("studio:new_render"), "new"))
     links.append(NavLink("Renders", reverse("studio:renders"), "renders"))
+    links.append(NavLink("Campaigns", reverse("studio:campaigns"), "campaigns"))
     if access.may_open_review_desk(user):
         links.append(NavLink("Review", reverse("review:queue"), "review"))
     if access.may_read_credit_reports(user):

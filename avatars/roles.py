@@ -10,12 +10,15 @@ _MANAGE_ASSETS = [f"{action}_{model}" for model in _ASSETS for action in _ACTION
 _MANAGE_ASSETS += ["view_scriptrevision", "view_team"]
 
 _REQUEST_RENDERS = ["add_renderjob", "view_renderjob", "view_jobevent"]
+_RUN_CAMPAIGNS = ["add_campaign", "change_campaign", "view_campaign", "view_campaignrow"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    MARKETING: [*_MANAGE_ASSETS, *_REQUEST_RENDERS],
+    MARKETING: [*_MANAGE_ASSETS, *_REQUEST_RENDERS, *_RUN_CAMPAIGNS],
     EDITOR: [
         *_MANAGE_ASSETS,
         *_REQUEST_RENDERS,
+        *_RUN_CAMPAIGNS,
+        "approve_campaign",
         "cancel_renderjob",
         "retry_renderjob",
         "approve_renderjob",
@@ -31,6 +34,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             "jobevent",
             "creditentry",
             "auditentry",
+            "campaign",
+            "campaignrow",
         )
     ],
 }

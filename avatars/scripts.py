@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from avatars.models import Script, ScriptRevision
 
-VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# {{first_name}}, or {{first_name|there}}: said as "there" when the value is empty.
+VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|([^{}|\n]{0,100}))?\}\}")
 _ANY_BRACES = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 # A name in one pair of braces, not part of a {{variable}}: most likely a variable mistyped.
 _SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}(?!\})")
@@ -28,7 +29,27 @@ _SINGLE_BRACES = re.compile(r"(?<!\{)\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}(?!\})")
 
 def variables(text: str) -> list[str]:
     """The distinct {{variable}} names of a text, in order of first use."""
-    return list(dict.fromkeys(VARIABLE.findall(text)))
+    return list(dict.fromkeys(m.group(1) for m in VARIABLE.finditer(text)))
+
+
+def required_variables(text: str) -> list[str]:
+    """The variables that must be given a value: those used at least once without a
+    fallback, in order of first use."""
+    return list(dict.fromkeys(m.group(1) for m in VARIABLE.finditer(text) if m.group(2) is None))
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """The text with each {{variable}} replaced by its value, or by its fallback where the
+    value is empty; a variable with neither stays as written."""
+
+    def value(match: re.Match[str]) -> str:
+        given = values.get(match.group(1), "").strip()
+        if given:
+            return given
+        fallback = match.group(2)
+        return fallback.strip() if fallback is not None else match.group(0)
+
+    return VARIABLE.sub(value, text)
 
 
 def validate_text(text: str) -> None:
@@ -46,7 +67,8 @@ def validate_text(text: str) -> None:
         if not VARIABLE.fullmatch(match.group(0)):
             raise ValidationError(
                 f"“{match.group(0)}” is not a valid variable: use letters, digits and "
-                "underscores, like {{first_name}}.",
+                "underscores, like {{first_name}}, with a fallback after a bar if you like: "
+                "{{first_name|there}}.",
                 code="bad_variable",
             )
     leftover = _ANY_BRACES.sub("", text)

@@ -279,6 +279,13 @@ SCRIPT_MAX_CHARS = envint("SCRIPT_MAX_CHARS", 5000)
 SPEECH_PREVIEWS_PER_MINUTE = envint("SPEECH_PREVIEWS_PER_MINUTE", 30)
 CONSENT_EXPIRY_WARNING_DAYS = envint("CONSENT_EXPIRY_WARNING_DAYS", 30)
 CONSENT_DOCUMENT_MAX_BYTES = envint("CONSENT_DOCUMENT_MAX_BYTES", 10_000_000)
+# Campaigns: the uploaded list of people, and what one row may hold.
+CAMPAIGN_MAX_UPLOAD_BYTES = envint("CAMPAIGN_MAX_UPLOAD_BYTES", 20_000_000)
+CAMPAIGN_MAX_ROWS = envint("CAMPAIGN_MAX_ROWS", 20_000)
+CAMPAIGN_VALUE_MAX_CHARS = envint("CAMPAIGN_VALUE_MAX_CHARS", 200)
+# Rows a sample renders unless told otherwise, and how long each person's link lasts.
+CAMPAIGN_SAMPLE_ROWS = envint("CAMPAIGN_SAMPLE_ROWS", 3)
+CAMPAIGN_SHARE_DAYS = envint("CAMPAIGN_SHARE_DAYS", 30)
 
 # Rendering: the queue, the providers and the result store.
 BROKER_URL = env("BROKER_URL")

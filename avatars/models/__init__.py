@@ -9,6 +9,7 @@ from .assets import (
     Tag,
     Voice,
 )
+from .campaigns import Campaign, CampaignRow, CampaignStatus, RowVerdict
 from .credits import AppendOnly, AuditEntry, CreditEntry
 from .jobs import JobEvent, JobStatus, RenderJob, ReviewStatus, WebhookDelivery
 from .providers import ProviderCall
@@ -21,6 +22,9 @@ __all__ = [
     "AudioClip",
     "AuditEntry",
     "Avatar",
+    "Campaign",
+    "CampaignRow",
+    "CampaignStatus",
     "ConsentReminder",
     "ConsentScope",
     "ConsentStatus",
@@ -32,6 +36,7 @@ __all__ = [
     "ProviderCall",
     "RenderJob",
     "ReviewStatus",
+    "RowVerdict",
     "Script",
     "ScriptRevision",
     "ShareLink",

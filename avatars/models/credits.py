@@ -108,6 +108,14 @@ class AuditEntry(AppendOnlyModel):
         SHARE_REVOKED = "share_revoked", "Share link revoked"
         CONSENT_CHANGED = "consent_changed", "Consent changed"
         CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+        CAMPAIGN_CREATED = "campaign_created", "Campaign created"
+        CAMPAIGN_SAMPLED = "campaign_sampled", "Campaign sample sent"
+        CAMPAIGN_APPROVED = "campaign_approved", "Campaign sample approved"
+        CAMPAIGN_RUN = "campaign_run", "Campaign run started"
+        CAMPAIGN_RETRIED = "campaign_retried", "Campaign rows retried"
+        CAMPAIGN_PAUSED = "campaign_paused", "Campaign paused"
+        CAMPAIGN_RESUMED = "campaign_resumed", "Campaign resumed"
+        CAMPAIGN_CANCELED = "campaign_canceled", "Campaign canceled"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -116,6 +124,13 @@ class AuditEntry(AppendOnlyModel):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="audit_entries")
     job = models.ForeignKey(
         RenderJob, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    campaign = models.ForeignKey(
+        "avatars.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
     )
     amount = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     detail = models.CharField(max_length=500, blank=True)

@@ -67,6 +67,15 @@ class RenderJob(models.Model):
     draft = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_on_as"
     )
+    # The campaign row this render is for: a row has at most one render that is not failed
+    # or canceled, whatever retries, crashes or repeated commands do.
+    campaign_row = models.ForeignKey(
+        "avatars.CampaignRow",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="jobs",
+    )
     # The first render of a video; every re-render of it shares this root.
     root = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
@@ -143,6 +152,14 @@ class RenderJob(models.Model):
                 name="job_review_queue",
                 condition=models.Q(status="succeeded", review="pending"),
             ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign_row"],
+                condition=models.Q(campaign_row__isnull=False)
+                & ~models.Q(status__in=["failed", "canceled"]),
+                name="one_live_render_per_campaign_row",
+            )
         ]
         permissions = [
             ("cancel_renderjob", "Can cancel a render"),

@@ -122,8 +122,8 @@ def _speech_problems(request: RenderRequest) -> dict[str, str]:
     errors = {}
     if request.script.team_id != team_id:
         errors["script"] = "Pick a script from your team's library."
-    names = (
-        scripts.variables(request.revision.text) if request.revision else request.script.variables
+    names = scripts.required_variables(
+        request.revision.text if request.revision else request.script.text
     )
     missing = [n for n in names if not request.variables.get(n, "").strip()]
     if missing:
@@ -237,7 +237,7 @@ def _over_threshold(job: RenderJob) -> tuple[str, str]:
 
 
 def fill_variables(text: str, values: dict[str, str]) -> str:
-    return scripts.VARIABLE.sub(lambda m: values.get(m.group(1), m.group(0)).strip(), text)
+    return scripts.fill(text, values)
 
 
 def estimate(request: RenderRequest, text: str) -> Decimal:

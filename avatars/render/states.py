@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from avatars import credits, review
+from avatars.campaigns import outcomes as campaign_outcomes
 from avatars.models import JobEvent, JobStatus, RenderJob
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
 from avatars.providers import base
@@ -66,6 +67,7 @@ def transition(
         if to in FINAL_STATUSES:
             credits.settle(job_id, to)
             review.notify_finished(job_id, to)
+            campaign_outcomes.after_render(job_id, to)
         event(
             job_id,
             JobEvent.Kind.STATUS,

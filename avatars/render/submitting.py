@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from avatars import catalog, routing
+from avatars.campaigns import outcomes as campaign_outcomes
 from avatars.catalog import PROVIDER_LABELS
 from avatars.media_urls import media_url
 from avatars.models import RenderJob
@@ -23,6 +24,9 @@ log = logging.getLogger("avatars.render")
 
 def submit(job_id: int) -> None:
     """Hand a queued job to its provider, exactly once."""
+    if held := campaign_outcomes.held_back(job_id):
+        _hold_back(job_id, held)
+        return
     if not transition(
         job_id,
         S.SUBMITTING,
@@ -64,6 +68,19 @@ def submit(job_id: int) -> None:
         submitted_at=timezone.now(),
     ):
         schedule(job.pk, "poll_job", settings.POLL_FIRST_SECONDS)
+
+
+def _hold_back(job_id: int, why: str) -> None:
+    """A paused campaign's render waits in the queue for its resume (which sends it again);
+    a canceled campaign's is canceled, its hold released."""
+    if why == "canceled":
+        transition(
+            job_id,
+            S.CANCELED,
+            allowed_from=[S.QUEUED],
+            actor="worker",
+            message="Not sent: its campaign was canceled.",
+        )
 
 
 def _wait_for_a_slot(job: RenderJob, throttled: Throttled) -> None:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from avatars.models import JobStatus, RenderJob
+from avatars.models import CampaignStatus, JobStatus, RenderJob
 from avatars.providers import base
 from avatars.render.states import WAITING_FOR_PROVIDER, S, schedule, send, transition
 from avatars.render.storing import sweep_scratch
@@ -30,9 +30,11 @@ def reconcile(now: datetime.datetime | None = None) -> dict[str, int]:
     }
     counts: dict[str, int] = {}
     for status, is_stale in stale.items():
-        ids = list(
-            RenderJob.objects.filter(is_stale, status=status).values_list("pk", flat=True)[:1000]
-        )
+        jobs = RenderJob.objects.filter(is_stale, status=status)
+        if status == S.QUEUED:
+            # A paused campaign's renders wait for its resume, which sends them again.
+            jobs = jobs.exclude(campaign_row__campaign__status=CampaignStatus.PAUSED)
+        ids = list(jobs.values_list("pk", flat=True)[:1000])
         for job_id in ids:
             _redrive(job_id, status)
         counts[status] = len(ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import studio, studio_avatars, studio_scripts
+from . import studio, studio_avatars, studio_campaigns, studio_scripts
 
 app_name = "studio"
 urlpatterns = [
@@ -31,4 +31,21 @@ urlpatterns = [
     path("avatars/<int:pk>/tags/", studio_avatars.avatar_tags, name="avatar_tags"),
     path("avatars/<int:pk>/archive/", studio_avatars.avatar_archive, name="avatar_archive"),
     path("avatars/<int:pk>/withdraw/", studio_avatars.avatar_withdraw, name="avatar_withdraw"),
+    # Campaigns (views/studio_campaigns.py).
+    path("campaigns/", studio_campaigns.campaigns, name="campaigns"),
+    path("campaigns/new/", studio_campaigns.campaign_new, name="campaign_new"),
+    path("campaigns/create/", studio_campaigns.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", studio_campaigns.campaign_detail, name="campaign"),
+    path(
+        "campaigns/<int:pk>/status.json", studio_campaigns.campaign_status, name="campaign_status"
+    ),
+    path(
+        "campaigns/<int:pk>/results.csv", studio_campaigns.campaign_export, name="campaign_export"
+    ),
+    path("campaigns/<int:pk>/videos.zip", studio_campaigns.campaign_videos, name="campaign_videos"),
+    path(
+        "campaigns/<int:pk>/<slug:action>/",
+        studio_campaigns.campaign_action,
+        name="campaign_action",
+    ),
 ]

@@ -193,9 +193,11 @@ class FakeProvider(LocalServer):
         render = threading.Thread(
             target=self._render, args=(task,), name=f"render {task.id}", daemon=True
         )
+        # Started under the lock, so that `join` never sees a render not yet started (it
+        # would take it for one already done).
         with self._lock:
             self._renders.append(render)
-        render.start()
+            render.start()
         return task
 
     def link(self, task: Task) -> str:

@@ -1,0 +1,88 @@
+"""Where a campaign stands: its rows counted by state, and what it has cost and holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+
+from avatars import credits
+from avatars.models import Campaign, CreditEntry, JobStatus, RowVerdict
+
+K = CreditEntry.Kind
+# A row's state, as the grid filters and the counts name it.
+NOT_SENT = "not_sent"
+ROW_STATES = [NOT_SENT, *[str(s) for s in JobStatus if s != JobStatus.DRAFT]]
+_SENDING = ("queued", "awaiting_approval", "submitting")
+_RENDERING = ("submitted", "processing", "storing")
+
+
+@dataclass(frozen=True)
+class Progress:
+    counts: dict[str, int]
+    cost: Decimal  # charged so far
+    held: Decimal  # open holds of rows being rendered
+
+    @property
+    def committed(self) -> Decimal:
+        return self.cost + self.held
+
+    @property
+    def sent(self) -> int:
+        return sum(n for state, n in self.counts.items() if state in ROW_STATES[1:])
+
+    @property
+    def final(self) -> int:
+        return sum(self.counts.get(s, 0) for s in ("succeeded", "failed", "canceled"))
+
+    @property
+    def percent(self) -> int:
+        """How much of what is to be rendered has ended, 0–100."""
+        todo = self.counts.get(NOT_SENT, 0) + self.sent
+        return int(self.final * 100 / todo) if todo else 0
+
+    @property
+    def in_flight(self) -> int:
+        return sum(self.counts.get(s, 0) for s in (*_SENDING, *_RENDERING))
+
+
+def progress(campaign: Campaign) -> Progress:
+    """Two queries, whatever the number of rows."""
+    by_verdict = dict(
+        campaign.rows.values_list("verdict").annotate(n=Count("pk")).values_list("verdict", "n")
+    )
+    by_state: dict[str | None, int] = dict(
+        campaign.rows.filter(verdict=RowVerdict.VALID)
+        .values_list("latest_job__status")
+        .annotate(n=Count("pk"))
+        .values_list("latest_job__status", "n")
+    )
+    counts = {
+        "rows": sum(by_verdict.values()),
+        "valid": by_verdict.get(RowVerdict.VALID, 0),
+        "invalid": by_verdict.get(RowVerdict.INVALID, 0),
+        "duplicates": by_verdict.get(RowVerdict.DUPLICATE, 0),
+        NOT_SENT: by_state.pop(None, 0),
+    }
+    counts.update({state: n for state, n in by_state.items() if state})
+    money = CreditEntry.objects.filter(job__campaign_row__campaign=campaign).aggregate(
+        cost=Coalesce(Sum("amount", filter=Q(kind__in=credits.SPENT_KINDS)), credits.ZERO),
+        held=Coalesce(Sum("amount", filter=Q(kind__in=credits.HOLD_KINDS)), credits.ZERO),
+    )
+    return Progress(counts, money["cost"], money["held"])
+
+
+def summary(campaign: Campaign) -> dict[str, object]:
+    """What the operators' command prints: {"campaign", "status", "counts", "cost"}."""
+    now = progress(campaign)
+    counts = {state: now.counts.get(state, 0) for state in ROW_STATES}
+    counts |= {k: now.counts[k] for k in ("rows", "valid", "invalid", "duplicates")}
+    return {
+        "campaign": campaign.pk,
+        "status": campaign.status,
+        "counts": counts,
+        "cost": f"{now.cost:.4f}",
+        "held": f"{now.held:.4f}",
+    }
