@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from avatars import access, catalog, credits
@@ -205,6 +206,16 @@ def live_share(token: str) -> ShareLink | None:
         "job", "job__audio_clip", "job__script_revision__script"
     )
     return _if_live(links.filter(token=token).first())
+
+
+def count_view(link: ShareLink) -> None:
+    """One more view of the link's page: when it was first and last opened, and how often."""
+    now = timezone.now()
+    ShareLink.objects.filter(pk=link.pk).update(
+        views=F("views") + 1,
+        first_viewed_at=Coalesce("first_viewed_at", Value(now)),
+        last_viewed_at=now,
+    )
 
 
 def live_share_by_id(pk: int) -> ShareLink | None:

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models.fields.files import FieldFile
 from django.db.models import Prefetch, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
 from zipstream import ZIP_STORED, ZipStream

@@ -180,12 +180,14 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
     if link is None:
         return render(request, "review/share_gone.html", status=410)
     job = link.job
+    review.count_view(link)
     media = {
         part: media_url(getattr(job, part), share=link.pk)
         for part in ("video", "poster", "captions")
     }
     context = {
         "job": job,
+        "title": link.title or job.title,
         "media": media,
         "absolute": {part: request.build_absolute_uri(url) for part, url in media.items() if url},
         "page_url": request.build_absolute_uri(request.path),
