@@ -1,0 +1,1 @@
+"""Campaigns: reading spreadsheets, validating rows, sampling, running, exporting."""
