@@ -80,7 +80,10 @@ def test_a_row_may_choose_its_own_avatar_and_voice_by_name(alice, acme, asset_fa
     assert (first.avatar, first.voice) == (rep, voice)
     assert made.rows.get(number=3).avatar is None  # the campaign's own
     found = verdicts(made)
-    assert found[4] == ("invalid", "There is no avatar called “Unknown Face” in the team's library.")
+    assert found[4] == (
+        "invalid",
+        "There is no avatar called “Unknown Face” in the team's library.",
+    )
     assert found[5][0] == "invalid" and "“Nobody Consented” cannot be rendered" in found[5][1]
     assert found[6] == ("invalid", "There is no voice called “Whisper” in the team's library.")
 
@@ -161,7 +164,7 @@ def test_an_avatar_without_consent_cannot_front_a_campaign(acme, asset_factory):
 PEOPLE_OF_THE_WORLD = [
     ["First Name", "Company", "Note"],
     ["Zoë", "Müller & Söhne", "line one\nline two"],
-    ["李雷", "", "=HYPERLINK(\"http://evil.example\")"],
+    ["李雷", "", '=HYPERLINK("http://evil.example")'],
     ["محمد", "Café, Ltd", ""],
     ["", "Nobody GmbH", ""],
     ["zoë ", "MÜLLER & SÖHNE", "LINE ONE\nLINE TWO"],

@@ -198,9 +198,7 @@ def test_the_campaigns_cap_refuses_a_sample_it_cannot_cover(
     alice, acme, asset_factory, fake_crun, embedded_worker
 ):
     made = campaign(asset_factory, acme, alice, cap=Decimal("0.00"))
-    with pytest.raises(
-        importing.CampaignError, match=r"cap of \$0.00 has \$0.00 left.*0 of the 3"
-    ):
+    with pytest.raises(importing.CampaignError, match=r"cap of \$0.00 has \$0.00 left.*0 of the 3"):
         sending.sample(made.pk, alice)
     settle(fake_crun)
     assert fake_crun.calls["create"] == 0
