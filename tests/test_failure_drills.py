@@ -17,10 +17,12 @@ from django.db import connection
 from django.utils import timezone
 
 from avatars import render
+from avatars.campaigns import sending
 from avatars.models import JobStatus, RenderJob
 from tests import drills
 from tests.fakes.server import VIDEO
 from tests.files import mp4_bytes
+from tests.helpers.campaigns import campaign, jobs_of, sent_texts
 from tests.helpers.jobs import request_speeches, wait_for
 from tests.helpers.waiting import wait_until
 from tests.pipeline import WorkerProcesses, worker_processes_on
@@ -212,3 +214,36 @@ def test_a_full_result_store_fails_the_job_and_keeps_nothing(
         drills.assert_settled_once([job], fake_crun, media_root, scratch, JobStatus.FAILED)
     finally:
         mounted.__exit__(None, None, None)
+
+
+def test_a_worker_killed_in_the_middle_of_a_campaign_run(
+    alice, bob, acme, asset_factory, fake_crun, workers, media_root, scratch
+):
+    people = [["First Name"], *[[f"Person {n}"] for n in range(1, 9)]]
+    made = campaign(asset_factory, acme, alice, people, script="Hello {{first_name}}!")
+    first = workers.start(threads=4)
+    sending.sample(made.pk, alice, rows=1)
+    finish(jobs_of(made))
+    sending.approve_sample(made.pk, bob)
+    fake_crun.configure(create_delay=1)
+
+    sending.run(made.pk, alice)
+    wait_until(lambda: fake_crun.calls["create"] >= 3, timeout=TIMEOUT)
+    workers.kill(first)
+
+    # Every render Crun started is adopted from its callback; the rest wait in the queue.
+    def adopted() -> bool:
+        started = {t.webhook_url.split("/")[-3] for t in fake_crun.tasks.values()}
+        known = RenderJob.objects.exclude(provider_task_id="").values_list("pk", flat=True)
+        return started <= {str(pk) for pk in known}
+
+    wait_until(adopted, timeout=TIMEOUT)
+    sweep(datetime.timedelta(minutes=10))
+    workers.start()
+
+    jobs = finish(jobs_of(made))
+    assert len(jobs) == 8
+    drills.assert_settled_once(jobs, fake_crun, media_root, scratch)
+    assert sorted(sent_texts(fake_crun)) == sorted(f"Hello Person {n}!" for n in range(1, 9))
+    made.refresh_from_db()
+    assert made.status == "finished"
