@@ -205,3 +205,39 @@ def test_a_windows_1252_file_keeps_its_accents_in_the_videos(alice, acme, asset_
         "Hi Zoë, welcome to Müller!",
         "Hi José, welcome to Café Ñandú!",
     ]
+
+
+def test_a_corrected_file_replaces_the_rows_not_yet_sent(alice, acme, asset_factory):
+    made = campaign(asset_factory, acme, alice, [["First Name"], ["Priya"], [" "], ["Lars"]])
+    assert verdicts(made)[4] == ("valid", "")
+    rows = [["First Name", "Email"], ["Priya", "p@x.com"], ["Ana", "a@x.com"], ["Lars", "l@x.com"]]
+
+    importing.replace_rows(made, csv_of(rows), "fixed.csv", alice)
+
+    assert {n: v for n, (v, _) in verdicts(made).items()} == {2: "valid", 3: "valid", 4: "valid"}
+    made.refresh_from_db()
+    assert made.columns == ["First Name", "Email"] and made.source_filename == "fixed.csv"
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.CAMPAIGN_REUPLOADED).count() == 1
+
+
+def test_a_corrected_file_keeps_the_rows_already_sent_in_their_places(alice, acme, asset_factory):
+    from avatars.models import RenderJob
+
+    made = campaign(asset_factory, acme, alice, [["First Name"], ["Priya"], [""], ["Lars"]])
+    sent = made.rows.get(number=2)
+    job = RenderJob.objects.create(
+        team=acme, avatar=made.avatar, provider="crun", campaign_row=sent, status="succeeded"
+    )
+    made.rows.filter(pk=sent.pk).update(latest_job=job)
+
+    moved = [["First Name"], ["Lars"], ["Priya"]]
+    with pytest.raises(importing.CampaignError, match="Row 2 of the corrected file is not Priya"):
+        importing.replace_rows(made, csv_of(moved), "moved.csv", alice)
+
+    fixed = [["First Name"], ["Priya"], ["Ana"], ["Lars"], ["PRIYA"]]
+    importing.replace_rows(made, csv_of(fixed), "fixed.csv", alice)
+    assert {n: v for n, (v, _) in verdicts(made).items()} == {
+        2: "valid", 3: "valid", 4: "valid", 5: "duplicate",
+    }  # fmt: skip
+    assert made.rows.get(number=2).latest_job == job
+    assert made.rows.get(number=5).duplicate_of.number == 2

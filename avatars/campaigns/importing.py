@@ -16,7 +16,16 @@ from django.db import transaction
 from avatars import catalog, credits, routing
 from avatars.campaigns import rows as checking
 from avatars.campaigns.spreadsheet import SpreadsheetError, Table, read_table
-from avatars.models import Avatar, Campaign, CampaignRow, Script, Team, Voice
+from avatars.models import (
+    Avatar,
+    Campaign,
+    CampaignRow,
+    CampaignStatus,
+    Script,
+    ScriptRevision,
+    Team,
+    Voice,
+)
 from avatars.providers import get_provider
 from avatars.render.requests import avatar_unavailable
 
@@ -75,9 +84,15 @@ def plan(
     provider: str = "",
     resolution: str = "720p",
     spending_cap: Decimal | None = None,
+    revision: ScriptRevision | None = None,
+    known: dict[str, int] | None = None,
 ) -> CampaignPlan:
     """Check the choices and the file without writing anything (the preview and create
-    both start here); raises CampaignError saying what to fix."""
+    both start here); raises CampaignError saying what to fix.
+
+    A corrected file is checked against the campaign's own frozen `revision`, and rows equal
+    to one already sent (`known`: dedupe key → row number) are duplicates of it.
+    """
     errors = _choice_problems(team, name, avatar, script, voice, resolution)
     chosen = routing.chosen_provider(team, provider)
     if problem := _provider_problem(chosen):
@@ -93,7 +108,7 @@ def plan(
         errors["file"] = str(refused)
     if errors:
         raise CampaignError(errors)
-    revision = script.revisions.latest("number")
+    revision = revision or script.revisions.latest("number")
     library = checking.Library.of(
         Avatar.objects.filter(team=team),
         Voice.objects.filter(team=team),
@@ -102,7 +117,7 @@ def plan(
         resolution=resolution,
     )
     try:
-        checked = checking.check_table(table, revision.text, library)
+        checked = checking.check_table(table, revision.text, library, known=known)
     except checking.CampaignFileError as refused:
         raise CampaignError({"file": str(refused)}) from None
     return CampaignPlan(
@@ -171,6 +186,68 @@ def create(planned: CampaignPlan, user: User | None) -> Campaign:
             f"{len(planned.checked.rows)} rows to render, from {planned.filename}",
         )
     return campaign
+
+
+def replace_rows(campaign: Campaign, data: bytes, filename: str, user: User | None) -> CampaignPlan:
+    """Take a corrected file in place of the campaign's rows not yet sent.
+
+    Rows already sent stay as they are, so the corrected file must keep them where they
+    were (a spreadsheet's row 5 is still row 5); the same person elsewhere in it is a
+    duplicate of the row sent. Nothing changes unless the whole file is accepted.
+    """
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.status in (CampaignStatus.CANCELED, CampaignStatus.FINISHED):
+            raise CampaignError(
+                {"file": f"This campaign is {locked.get_status_display().lower()}."}
+            )
+        planned = plan(
+            team=locked.team,
+            name=locked.name,
+            avatar=locked.avatar,
+            script=locked.script,
+            voice=locked.voice,
+            data=data,
+            filename=filename,
+            provider=locked.provider,
+            resolution=locked.resolution,
+            spending_cap=locked.spending_cap,
+            revision=locked.script_revision,
+            known=_sent_rows(locked),
+        )
+        sent = {row.number: row for row in locked.rows.exclude(latest_job=None)}
+        for row in planned.checked.rows:
+            before = sent.get(row.number)
+            if before is not None and row.duplicate_of != row.number:
+                raise CampaignError(
+                    {
+                        "file": f"Row {row.number} of the corrected file is not {before.person}, "
+                        "whose video was already sent from that row. Keep the rows already "
+                        "sent where they were, or start a new campaign for the new list."
+                    }
+                )
+        fresh = [row for row in planned.checked.rows if row.number not in sent]
+        locked.rows.filter(latest_job=None).delete()
+        _write_rows(locked, fresh)
+        locked.columns = list(dict.fromkeys([*locked.columns, *planned.table.headers]))
+        locked.mapping = planned.checked.mapping.as_json()
+        locked.source_filename = filename[:255]
+        locked.save(update_fields=["columns", "mapping", "source_filename"])
+        valid = [row for row in fresh if row.verdict == "valid"]
+        credits.record(
+            credits.AuditEntry.Action.CAMPAIGN_REUPLOADED,
+            locked.team,
+            user,
+            campaign=locked,
+            amount=sum((row.estimate or credits.ZERO for row in valid), credits.ZERO),
+            detail=f"Campaign #{locked.pk} “{locked}”: {len(valid)} rows to render from "
+            f"{filename}, {len(sent)} already sent kept",
+        )
+    return planned
+
+
+def _sent_rows(campaign: Campaign) -> dict[str, int]:
+    return dict(campaign.rows.exclude(latest_job=None).values_list("dedupe_key", "number"))
 
 
 BATCH = 1000

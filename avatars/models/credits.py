@@ -109,6 +109,7 @@ class AuditEntry(AppendOnlyModel):
         CONSENT_CHANGED = "consent_changed", "Consent changed"
         CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
         CAMPAIGN_CREATED = "campaign_created", "Campaign created"
+        CAMPAIGN_REUPLOADED = "campaign_reuploaded", "Campaign list corrected"
         CAMPAIGN_SAMPLED = "campaign_sampled", "Campaign sample sent"
         CAMPAIGN_APPROVED = "campaign_approved", "Campaign sample approved"
         CAMPAIGN_RUN = "campaign_run", "Campaign run started"

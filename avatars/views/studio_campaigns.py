@@ -225,6 +225,31 @@ def _int(text: str | None) -> int:
 
 
 @login_required
+@require_POST
+def campaign_reupload(request: SignedInRequest, pk: int) -> HttpResponse:
+    """A corrected list in place of the rows not yet sent."""
+    campaign = campaign_for(request, pk)
+    if not access.may_manage_campaign(request.user, campaign):
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose the corrected file to upload.")
+        return redirect("studio:campaign", pk=campaign.pk)
+    try:
+        planned = importing.replace_rows(campaign, upload.read(), upload.name, request.user)
+    except importing.CampaignError as refused:
+        messages.error(request, str(refused))
+    else:
+        checked = planned.checked
+        messages.success(
+            request,
+            f"{upload.name} read: {len(checked.valid)} people to render, "
+            f"{len(checked.invalid)} invalid, {len(checked.duplicates)} duplicates.",
+        )
+    return redirect("studio:campaign", pk=campaign.pk)
+
+
+@login_required
 @require_GET
 def campaign_status(request: HttpRequest, pk: int) -> JsonResponse:
     """What the campaign page polls: counts, money and how far it has got."""

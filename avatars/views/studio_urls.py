@@ -43,6 +43,7 @@ urlpatterns = [
         "campaigns/<int:pk>/results.csv", studio_campaigns.campaign_export, name="campaign_export"
     ),
     path("campaigns/<int:pk>/videos.zip", studio_campaigns.campaign_videos, name="campaign_videos"),
+    path("campaigns/<int:pk>/rows/", studio_campaigns.campaign_reupload, name="campaign_reupload"),
     path(
         "campaigns/<int:pk>/<slug:action>/",
         studio_campaigns.campaign_action,
