@@ -236,14 +236,15 @@ def campaign_reupload(request: SignedInRequest, pk: int) -> HttpResponse:
         messages.error(request, "Choose the corrected file to upload.")
         return redirect("studio:campaign", pk=campaign.pk)
     try:
-        planned = importing.replace_rows(campaign, upload.read(), upload.name, request.user)
+        name = upload.name or "people.csv"
+        planned = importing.replace_rows(campaign, upload.read(), name, request.user)
     except importing.CampaignError as refused:
         messages.error(request, str(refused))
     else:
         checked = planned.checked
         messages.success(
             request,
-            f"{upload.name} read: {len(checked.valid)} people to render, "
+            f"{name} read: {len(checked.valid)} people to render, "
             f"{len(checked.invalid)} invalid, {len(checked.duplicates)} duplicates.",
         )
     return redirect("studio:campaign", pk=campaign.pk)
