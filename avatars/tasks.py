@@ -7,6 +7,7 @@ starves submits.
 import dramatiq
 
 from avatars import consent, render
+from avatars.campaigns import staging
 from avatars.observability import provider_calls
 
 
@@ -31,3 +32,4 @@ def reconcile_jobs() -> None:
     provider_calls.prune()
     # The sweep's period is short enough for reminders counted in days; each is sent once.
     consent.send_reminders()
+    staging.sweep()
