@@ -202,3 +202,22 @@ def test_the_campaigns_cap_refuses_a_sample_it_cannot_cover(
         sending.sample(made.pk, alice)
     settle(fake_crun)
     assert fake_crun.calls["create"] == 0
+
+
+def test_a_sample_of_chosen_rows_sends_those_and_the_run_never_sends_them_again(
+    alice, bob, acme, asset_factory, fake_crun, embedded_worker
+):
+    made = campaign(asset_factory, acme, alice)
+    assert sending.sample(made.pk, alice, numbers=[4, 6]) == 2
+    finish(fake_crun, made.pk)
+    with pytest.raises(importing.CampaignError, match="cannot be sampled.*: 4"):
+        sending.sample(made.pk, alice, numbers=[4, 5])
+    sending.approve_sample(made.pk, bob)
+
+    assert sending.run(made.pk, alice) == 3
+    finish(fake_crun, made.pk)
+    assert sorted(sent_texts(fake_crun)[:2]) == [
+        "Hi Ana, welcome to our team!",
+        "Hi Sam, welcome to Acme!",
+    ]
+    assert fake_crun.calls["create"] == 5

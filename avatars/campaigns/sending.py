@@ -32,8 +32,8 @@ from avatars.models import (
     Team,
 )
 from avatars.models.jobs import ACTIVE_STATUSES
-from avatars.render.batches import BatchItem, queue_batch
-from avatars.render.states import S, send
+from avatars.render.batches import BatchItem, queue_batch, resend_in_turn
+from avatars.render.states import S
 
 C = CampaignStatus
 A = AuditEntry.Action
@@ -309,8 +309,7 @@ def resume(campaign_id: int, user: User | None) -> int:
                 "pk", flat=True
             )
         )
-        RenderJob.objects.filter(pk__in=waiting).update(next_step_at=None)
-        transaction.on_commit(lambda: _send_each(waiting))
+        resend_in_turn(waiting, campaign.provider)
         credits.record(
             A.CAMPAIGN_RESUMED,
             campaign.team,
@@ -339,11 +338,6 @@ def cancel(campaign_id: int, user: User | None) -> int:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _send_each(job_ids: list[int]) -> None:
-    for job_id in job_ids:
-        send("submit_job", job_id)
 
 
 def _locked(campaign_id: int) -> Campaign:

@@ -160,3 +160,16 @@ def _send_in_turn(jobs: list[RenderJob], start: datetime.datetime) -> None:
     for job in jobs:
         delay = (job.next_step_at - start).total_seconds() if job.next_step_at else 0.0
         send("submit_job", job.pk, delay=delay or None)
+
+
+def resend_in_turn(job_ids: list[int], provider: str) -> None:
+    """Send queued jobs that waited (a paused campaign's, resumed) again, paced as a new
+    batch would be; inside the caller's transaction, the messages once it commits."""
+    now = timezone.now()
+    interval = pace(provider)
+    jobs = [RenderJob(pk=pk, next_step_at=None) for pk in job_ids]
+    if interval:
+        for number, job in enumerate(jobs):
+            job.next_step_at = now + datetime.timedelta(seconds=number * interval)
+    RenderJob.objects.bulk_update(jobs, ["next_step_at"], batch_size=BATCH)
+    transaction.on_commit(lambda: _send_in_turn(jobs, now))

@@ -3,6 +3,7 @@ row grid and live progress, its actions, and its results out (CSV and a ZIP of v
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -297,7 +298,9 @@ def campaign_action(request: SignedInRequest, pk: int, action: str) -> HttpRespo
 def _act(action: str, campaign: Campaign, request: SignedInRequest) -> int:
     user = request.user
     if action == "sample":
-        return sending.sample(campaign.pk, user, rows=_int(request.POST.get("rows")) or None)
+        numbers = [int(n) for n in re.findall(r"\d+", request.POST.get("numbers", ""))[:50]]
+        rows = None if numbers else _int(request.POST.get("rows")) or None
+        return sending.sample(campaign.pk, user, rows=rows, numbers=numbers or None)
     if action == "approve":
         sending.approve_sample(campaign.pk, user)
         return 0

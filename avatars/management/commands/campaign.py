@@ -60,7 +60,10 @@ class Command(BaseCommand):
             if name in WAITS:
                 action.add_argument("--wait", action="store_true")
                 action.add_argument("--timeout", type=float, default=600.0)
-        actions.choices["sample"].add_argument("--rows", type=int)
+        actions.choices["sample"].add_argument("--rows", type=int, help="the first N valid rows")
+        actions.choices["sample"].add_argument(
+            "--row", type=int, action="append", dest="numbers", help="this row (repeatable)"
+        )
         actions.choices["pause"].add_argument("--reason", default="")
         approve = actions.add_parser("approve")
         approve.add_argument("id", type=int)
@@ -134,7 +137,7 @@ class Command(BaseCommand):
         campaign = _one(Campaign, pk=options["id"])
         user = _user(options.get("user"))
         if action == "sample":
-            sending.sample(campaign.pk, user, rows=options["rows"])
+            sending.sample(campaign.pk, user, rows=options["rows"], numbers=options["numbers"])
         elif action == "approve":
             if user is None:
                 raise Refused("Name the approving Editor with --user.")
