@@ -210,7 +210,7 @@ def test_a_sample_of_chosen_rows_sends_those_and_the_run_never_sends_them_again(
     made = campaign(asset_factory, acme, alice)
     assert sending.sample(made.pk, alice, numbers=[4, 6]) == 2
     finish(fake_crun, made.pk)
-    with pytest.raises(importing.CampaignError, match="cannot be sampled.*: 4"):
+    with pytest.raises(importing.CampaignError, match=r"cannot be sampled.*: 4"):
         sending.sample(made.pk, alice, numbers=[4, 5])
     sending.approve_sample(made.pk, bob)
 
