@@ -30,7 +30,15 @@ PAGE = 50
 
 def job_for(request: HttpRequest, pk: int) -> RenderJob:
     """A job the user may see, with what its page shows; 404 for anyone else's."""
-    related = ("team", "avatar", "voice", "audio_clip", "script_revision__script", "requested_by")
+    related = (
+        "team",
+        "avatar",
+        "voice",
+        "audio_clip",
+        "script_revision__script",
+        "requested_by",
+        "campaign_row__campaign",
+    )
     return get_object_or_404(access.visible_jobs(request.user).select_related(*related), pk=pk)
 
 
