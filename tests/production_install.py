@@ -112,6 +112,23 @@ def render_a_job() -> Any:
     return job
 
 
+def a_campaign(job: Any) -> Any:
+    """A campaign of the job's team, created as the studio creates one (nothing is sent)."""
+    from avatars.campaigns import importing
+
+    planned = importing.plan(
+        team=job.team,
+        name="Welcome",
+        avatar=job.avatar,
+        script=job.script_revision.script,
+        voice=job.voice,
+        data=b"First Name,Company\r\nAda,Acme\r\n",
+        filename="people.csv",
+        provider="crun",
+    )
+    return importing.create(planned, job.requested_by)
+
+
 def pages(job: Any) -> list[str]:
     """Every page of the studio, the review desk, the credits and the admin, with real ids."""
     from django.contrib import admin
@@ -124,15 +141,20 @@ def pages(job: Any) -> list[str]:
         job=job, created_by=job.requested_by, expires_at=timezone.now() + timedelta(days=1)
     )
     ids = {"script": job.script_revision.script_id, "speech_preview": job.script_revision.script_id}
+    campaign = a_campaign(job)
     urls = []
     for namespace in ("studio", "review", "credits"):
         for pattern in get_resolver().namespace_dict[namespace][1].url_patterns:
             assert isinstance(pattern, URLPattern)
-            kwargs = {}
+            kwargs: dict[str, object] = {}
             if "pk" in pattern.pattern.converters:
                 kwargs["pk"] = (
                     share.pk if pattern.name == "revoke" else ids.get(pattern.name, job.pk)
                 )
+                if (pattern.name or "").startswith("campaign"):
+                    kwargs["pk"] = campaign.pk
+            if "action" in pattern.pattern.converters:
+                kwargs["action"] = "run"
             urls.append(reverse(f"{namespace}:{pattern.name}", kwargs=kwargs))
     urls.append(reverse("admin:index"))
     for model, model_admin in admin.site._registry.items():
