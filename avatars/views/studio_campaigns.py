@@ -170,7 +170,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cost": credits.dollars(now.cost),
         "held": credits.dollars(now.held),
         "can_manage": access.may_manage_campaign(user, campaign),
-        "can_approve": campaign.status == C.SAMPLING and access.may_approve_sample(user, campaign),
+        # Approving waits for the sample to end: it is watched before it is approved.
+        "can_approve": campaign.status == C.SAMPLING
+        and not now.in_flight
+        and access.may_approve_sample(user, campaign),
         "sample_rows": _int(request.GET.get("rows")) or 3,
     }
     return render(request, "studio/campaign.html", context)
@@ -257,7 +260,11 @@ def campaign_action(request: SignedInRequest, pk: int, action: str) -> HttpRespo
     campaign = campaign_for(request, pk)
     if action not in ACTIONS:
         raise PermissionDenied
-    if action != "approve" and not access.may_manage_campaign(request.user, campaign):
+    if action == "approve":
+        # Who of the team may approve this sample is for the flow to say; an Auditor never.
+        if not access.may(request.user, access.APPROVE_CAMPAIGN):
+            raise PermissionDenied
+    elif not access.may_manage_campaign(request.user, campaign):
         raise PermissionDenied
     try:
         n = _act(action, campaign, request)
