@@ -112,9 +112,19 @@ def test_alice_uploads_samples_bob_approves_and_the_run_is_followed_to_its_resul
     made = Campaign.objects.get()
     campaign_url = f"/studio/campaigns/{made.pk}/"
     expect(page).to_have_url(f"{live_server.url}{campaign_url}")
-    page.get_by_label("Sample").fill("2")
+    expect(page.locator("#next-step")).to_contain_text("Nothing has been sent or spent yet")
+    sample = Turnstile()
+    fake_crun.configure(hold_end=sample)
+    page.get_by_label("Rows to sample").fill("2")
     page.get_by_role("button", name="Render a sample").click()
     expect(page.locator(".messages")).to_contain_text("Sample sent: 2 rows")
+    expect(page.locator("#next-step")).to_contain_text("The sample is rendering")
+    snap(page, "sample-rendering")
+    sample.let_one_go()
+    sample.let_one_go()
+    # The page shows by itself that the sample is ready, for someone else to approve.
+    expect(page.locator("#next-step")).to_contain_text("The sample is ready", timeout=20_000)
+    expect(page.get_by_role("button", name="Approve the sample")).to_have_count(0)
     for job in jobs_of(made):
         assert wait_for(job).status == "succeeded", job.error_message
 
@@ -170,3 +180,7 @@ def test_alice_uploads_samples_bob_approves_and_the_run_is_followed_to_its_resul
     assert answer.status == 200
     assert answer.headers["content-type"] == "application/zip"
     assert len(zipfile.ZipFile(io.BytesIO(answer.body())).namelist()) == 4
+
+    page.goto(f"{live_server.url}/studio/campaigns/")
+    expect(page.locator("table.list")).to_contain_text("4 of 4")
+    snap(page, "list")

@@ -7,7 +7,8 @@
   const status = document.getElementById("campaign-status");
   const cost = document.getElementById("campaign-cost");
   const held = document.getElementById("campaign-held");
-  let last = null;
+  // As the page was rendered: a change since then, even before the first poll, is seen.
+  let last = { status: root.dataset.status, in_flight: Number(root.dataset.inFlight) };
   async function refresh() {
     try {
       const answer = await fetch(root.dataset.statusUrl, { headers: { Accept: "application/json" } });
@@ -25,7 +26,7 @@
       }
       // A new state (finished, paused) or the last render ending (a sample to approve)
       // changes what may be done next: show it.
-      if (last !== null && (last.status !== now.status || (last.in_flight > 0 && now.in_flight === 0))) {
+      if (last.status !== now.status || (last.in_flight > 0 && now.in_flight === 0)) {
         window.location.reload();
         return;
       }
