@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from avatars import access, credits
+from avatars import access, catalog, credits
 from avatars.campaign_forms import CampaignForm
 from avatars.campaigns import export, importing, progress, sending, staging
 from avatars.campaigns.export import row_state
@@ -160,6 +160,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "section": "campaigns",
         "campaign": campaign,
+        "provider": catalog.PROVIDER_LABELS.get(campaign.provider, campaign.provider),
         "progress": now,
         "states": _state_filters(now.counts),
         "state": state,
