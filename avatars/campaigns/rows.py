@@ -181,11 +181,12 @@ def check_table(
     for row in table.rows:
         key = dedupe_key(row, table.headers)
         result = CheckedRow(row.number, row.values, key)
+        result.person = person_of(row.values, table.headers) or f"Row {row.number}"
         if key in seen:
             result.duplicate_of = seen[key]
         else:
             seen[key] = row.number
-            _check_row(result, script_text, mapping, library, table.headers)
+            _check_row(result, script_text, mapping, library)
         checked.append(result)
     return CheckedTable(mapping, checked)
 
@@ -195,7 +196,6 @@ def _check_row(
     script_text: str,
     mapping: ColumnMapping,
     library: Library,
-    headers: list[str],
 ) -> None:
     problems = []
     limit = settings.CAMPAIGN_VALUE_MAX_CHARS
@@ -219,7 +219,6 @@ def _check_row(
             f"filled in, the script has {len(row.text):,} characters; the limit is "
             f"{settings.SCRIPT_MAX_CHARS:,}"
         )
-    row.person = person_of(row.values, headers) or f"Row {row.number}"
     if problems:
         row.error = "; ".join(problems)
         row.error = row.error[:1].upper() + row.error[1:] + "."

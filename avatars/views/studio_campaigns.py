@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from avatars import access, credits
+from avatars import access, catalog, credits
 from avatars.campaign_forms import CampaignForm
 from avatars.campaigns import export, importing, progress, sending, staging
 from avatars.campaigns.export import row_state
@@ -161,6 +161,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "section": "campaigns",
         "campaign": campaign,
+        "provider": catalog.PROVIDER_LABELS.get(campaign.provider, campaign.provider),
         "progress": now,
         "states": _state_filters(now.counts),
         "state": state,
@@ -171,7 +172,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cost": credits.dollars(now.cost),
         "held": credits.dollars(now.held),
         "can_manage": access.may_manage_campaign(user, campaign),
-        "can_approve": campaign.status == C.SAMPLING and access.may_approve_sample(user, campaign),
+        # Approving waits for the sample to end: it is watched before it is approved.
+        "can_approve": campaign.status == C.SAMPLING
+        and not now.in_flight
+        and access.may_approve_sample(user, campaign),
         "sample_rows": _int(request.GET.get("rows")) or 3,
     }
     return render(request, "studio/campaign.html", context)
@@ -284,7 +288,11 @@ def campaign_action(request: SignedInRequest, pk: int, action: str) -> HttpRespo
     campaign = campaign_for(request, pk)
     if action not in ACTIONS:
         raise PermissionDenied
-    if action != "approve" and not access.may_manage_campaign(request.user, campaign):
+    if action == "approve":
+        # Who of the team may approve this sample is for the flow to say; an Auditor never.
+        if not access.may(request.user, access.APPROVE_CAMPAIGN):
+            raise PermissionDenied
+    elif not access.may_manage_campaign(request.user, campaign):
         raise PermissionDenied
     try:
         n = _act(action, campaign, request)
