@@ -74,9 +74,10 @@ def progress(campaign: Campaign) -> Progress:
     return Progress(counts, money["cost"], money["held"])
 
 
-def summary(campaign: Campaign) -> dict[str, object]:
-    """What the operators' command prints: {"campaign", "status", "counts", "cost"}."""
-    now = progress(campaign)
+def summary(campaign: Campaign, now: Progress | None = None) -> dict[str, object]:
+    """What the operators' command prints: {"campaign", "status", "counts", "cost"}; from
+    `now` where the caller has read the campaign's progress already."""
+    now = now if now is not None else progress(campaign)
     counts = {state: now.counts.get(state, 0) for state in ROW_STATES}
     counts |= {k: now.counts[k] for k in ("rows", "valid", "invalid", "duplicates")}
     return {

@@ -261,7 +261,7 @@ def campaign_status(request: HttpRequest, pk: int) -> JsonResponse:
     """What the campaign page polls: counts, money and how far it has got."""
     campaign = campaign_for(request, pk)
     now = progress.progress(campaign)
-    summary = progress.summary(campaign)
+    summary = progress.summary(campaign, now)
     summary |= {
         "percent": now.percent,
         "label": CampaignStatus(campaign.status).label,

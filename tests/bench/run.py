@@ -2,8 +2,9 @@
 
 `make bench` runs them all, `make bench ONLY=lists` one of them (names in BENCHES). The
 pipeline and memory benchmarks run here; the others are modules of their own, run in a
-process each (bench_callbacks, bench_workers, bench_lists, bench_ledger, bench_draft), and each
-hands its figures to common.record for the summary table printed at the end.
+process each (bench_callbacks, bench_workers, bench_lists, bench_ledger, bench_draft,
+bench_campaigns), and each hands its figures to common.record for the summary table
+printed at the end.
 
 A plain script rather than pytest: pytest-django would put its database in the project's
 shared test-db.sqlite3, and a benchmark must not race another test run there. This script
@@ -34,7 +35,7 @@ from tests.bench import common  # noqa: E402
 from tests.fakes.crun import API_KEY, InstantCrun  # noqa: E402
 from tests.helpers.videos import tiny_mp4  # noqa: E402
 
-BENCHES = ("pipeline", "memory", "callbacks", "workers", "lists", "ledger", "draft")
+BENCHES = ("pipeline", "memory", "callbacks", "workers", "lists", "ledger", "draft", "campaigns")
 FREE_DISK_NEEDED = 5 * 1000**3
 
 
