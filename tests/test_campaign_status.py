@@ -19,8 +19,8 @@ def made(settings, asset_factory, acme, alice):
 
 def test_it_reads_the_progress_once(made, alice, login, django_assert_num_queries):
     client = login(alice)
-    # Session, user, permission, the campaign, then progress: rows by verdict, by state, money.
-    with django_assert_num_queries(7):
+    # Session, user, permission, the campaign, then progress: rows by verdict and state, money.
+    with django_assert_num_queries(6):
         response = client.get(reverse("studio:campaign_status", args=[made.pk]))
     assert response.status_code == 200
     status = response.json()

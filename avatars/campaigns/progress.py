@@ -24,6 +24,7 @@ class Progress:
     counts: dict[str, int]
     cost: Decimal  # charged so far
     held: Decimal  # open holds of rows being rendered
+    unsent: Decimal = Decimal(0)  # what the valid rows not yet sent would cost
 
     @property
     def committed(self) -> Decimal:
@@ -49,29 +50,33 @@ class Progress:
 
 
 def progress(campaign: Campaign) -> Progress:
-    """Two queries, whatever the number of rows."""
-    by_verdict = dict(
-        campaign.rows.values_list("verdict").annotate(n=Count("pk")).values_list("verdict", "n")
+    """Two queries, whatever the number of rows: the rows by verdict and state (with what
+    those not yet sent would cost), and the money."""
+    groups = (
+        campaign.rows.values_list("verdict", "latest_job__status")
+        .annotate(n=Count("pk"), estimate=Sum("estimate"))
+        .values_list("verdict", "latest_job__status", "n", "estimate")
     )
-    by_state: dict[str | None, int] = dict(
-        campaign.rows.filter(verdict=RowVerdict.VALID)
-        .values_list("latest_job__status")
-        .annotate(n=Count("pk"))
-        .values_list("latest_job__status", "n")
-    )
-    counts = {
-        "rows": sum(by_verdict.values()),
-        "valid": by_verdict.get(RowVerdict.VALID, 0),
-        "invalid": by_verdict.get(RowVerdict.INVALID, 0),
-        "duplicates": by_verdict.get(RowVerdict.DUPLICATE, 0),
-        NOT_SENT: by_state.pop(None, 0),
-    }
-    counts.update({state: n for state, n in by_state.items() if state})
+    counts = {"rows": 0, "valid": 0, "invalid": 0, "duplicates": 0, NOT_SENT: 0}
+    unsent = credits.ZERO
+    verdicts: dict[str, str] = {RowVerdict.INVALID: "invalid", RowVerdict.DUPLICATE: "duplicates"}
+    for verdict, state, n, estimate in groups:
+        counts["rows"] += n
+        if verdict != RowVerdict.VALID:
+            counts[verdicts.get(verdict, verdict)] = (
+                counts.get(verdicts.get(verdict, verdict), 0) + n
+            )
+            continue
+        counts["valid"] += n
+        key = state or NOT_SENT
+        counts[key] = counts.get(key, 0) + n
+        if state is None:
+            unsent += estimate or credits.ZERO
     money = CreditEntry.objects.filter(job__campaign_row__campaign=campaign).aggregate(
         cost=Coalesce(Sum("amount", filter=Q(kind__in=credits.SPENT_KINDS)), credits.ZERO),
         held=Coalesce(Sum("amount", filter=Q(kind__in=credits.HOLD_KINDS)), credits.ZERO),
     )
-    return Progress(counts, money["cost"], money["held"])
+    return Progress(counts, money["cost"], money["held"], unsent)
 
 
 def summary(campaign: Campaign, now: Progress | None = None) -> dict[str, object]:

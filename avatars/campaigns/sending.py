@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from avatars import access, credits, render
@@ -199,7 +199,7 @@ def _send(
         )
         for row, estimate in zip(rows, estimates, strict=True)
     ]
-    jobs = queue_batch(
+    queue_batch(
         team,
         user,
         items,
@@ -207,9 +207,14 @@ def _send(
         resolution=campaign.resolution,
         approved_by=approved_by,
     )
-    for row, job in zip(rows, jobs, strict=True):
-        row.latest_job = job
-    CampaignRow.objects.bulk_update(rows, ["latest_job"], batch_size=1000)
+    # Each row points at its newest render: one UPDATE a thousand rows, where bulk_update
+    # would write a CASE over every one of them.
+    newest = RenderJob.objects.filter(campaign_row=OuterRef("pk")).order_by("-pk").values("pk")
+    ids = [row.pk for row in rows]
+    for start in range(0, len(ids), 1000):
+        CampaignRow.objects.filter(pk__in=ids[start : start + 1000]).update(
+            latest_job=Subquery(newest[:1])
+        )
 
 
 def _check_room(campaign: Campaign, team: Team, estimates: list[Decimal], what: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -167,7 +167,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "state": state,
         "rows": [(row, row_state(row), _link(row)) for row in page[:GRID_SIZE]],
         "next_after": page[GRID_SIZE - 1].number if len(page) > GRID_SIZE else None,
-        "to_send": _to_send(campaign),
+        "to_send": _to_send(now),
         "budget": credits.budget_status(campaign.team),
         "cost": credits.dollars(now.cost),
         "held": credits.dollars(now.held),
@@ -215,11 +215,10 @@ def _link(row: Any) -> ShareLink | None:
     return live[0] if live else None
 
 
-def _to_send(campaign: Campaign) -> dict[str, Any]:
-    """What the next step would send: its rows and their estimate."""
-    unsent = campaign.rows.filter(verdict=RowVerdict.VALID, latest_job=None, is_sample=False)
-    sums = unsent.aggregate(n=Count("pk"), total=Sum("estimate"))
-    return {"rows": sums["n"], "estimate": credits.dollars(sums["total"] or credits.ZERO)}
+def _to_send(now: progress.Progress) -> dict[str, Any]:
+    """What the next step would send: the valid rows not yet sent (a sample's rows have
+    their renders) and their estimate."""
+    return {"rows": now.counts[progress.NOT_SENT], "estimate": credits.dollars(now.unsent)}
 
 
 def _int(text: str | None) -> int:
