@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -326,6 +326,18 @@ def may_approve_sample(user: AnyUser, campaign: Campaign) -> bool:
     return not RenderJob.objects.filter(
         campaign_row__campaign=campaign, campaign_row__is_sample=True, requested_by=user.pk
     ).exists()
+
+
+def campaigns_to_approve(user: AnyUser) -> QuerySet[Campaign]:
+    """The campaigns whose sample the user may approve, in their state or not: the rule of
+    may_approve_sample as one query, for lists."""
+    if not may(user, APPROVE_CAMPAIGN):
+        return Campaign.objects.none()
+    asked = RenderJob.objects.filter(
+        campaign_row__campaign=OuterRef("pk"), campaign_row__is_sample=True, requested_by=user.pk
+    )
+    mine = Campaign.objects.filter(team__in=member_team_ids(user)).exclude(created_by=user.pk)
+    return mine.exclude(Exists(asked))
 
 
 # --- avatars -----------------------------------------------------------------------------------

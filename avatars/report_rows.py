@@ -37,6 +37,7 @@ LEDGER = {
     "user": "user__username",
     "requester": "requester",
     "reason": "reason",
+    "campaign": "job__campaign_row__campaign__name",
 }
 # age_hours is worked out from held_at.
 HOLDS = {
@@ -71,10 +72,24 @@ AUDIT = {
     "amount": "amount",
     "detail": "detail",
 }
+CAMPAIGN_SPEND = {
+    "campaign": "campaign",
+    "campaign_id": "campaign_id",
+    "team": "team_name",
+    "team_slug": "team_slug",
+    "renders": "renders",
+    "charges": "charges",
+    "charged": "charged",
+    "refunded": "refunded",
+    "adjusted": "adjusted",
+    "net": "net",
+    "held": "held",
+}
 LEDGER_HEADER = list(LEDGER)
 HOLDS_HEADER = ["held_at", "age_hours", *list(HOLDS)[1:]]
 RECONCILIATION_HEADER = [*RECONCILIATION, "percent"]
 AUDIT_HEADER = list(AUDIT)
+CAMPAIGN_SPEND_HEADER = list(CAMPAIGN_SPEND)
 
 
 def timestamp(value: datetime.datetime | None) -> str:
@@ -141,6 +156,13 @@ def breakdown_rows(dimension: str, month: Month, team: Team | None = None) -> It
 def ledger_rows(entries: QuerySet[CreditEntry]) -> Iterator[list[str]]:
     """Rows of reports.ledger() (which annotates `requester`)."""
     return _table(LEDGER, entries)
+
+
+def campaign_spend_rows(rows: QuerySet) -> Iterator[list[str]]:
+    """Rows of reports.spend_by_campaign()."""
+    yield CAMPAIGN_SPEND_HEADER
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield [cell(row[field]) for field in CAMPAIGN_SPEND.values()]
 
 
 def hold_rows(holds: QuerySet[CreditEntry]) -> Iterator[list[str]]:

@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Abs, Coalesce, Round
 from django.utils import timezone
 
-from avatars.credits import CENT, SPENT_KINDS, ZERO, free_renders, month_start
+from avatars.credits import CENT, HOLD_KINDS, SPENT_KINDS, ZERO, free_renders, month_start
 from avatars.models import AuditEntry, CreditEntry, JobStatus, RenderJob, Team
 
 K = CreditEntry.Kind
@@ -257,6 +257,48 @@ def spend_by_month(last: Month, team: Team | None = None, months: int = 12) -> l
             }
         )
     return series
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+CAMPAIGN = "job__campaign_row__campaign"
+
+
+def spend_by_campaign(*, team: Team | None = None, month: Month | None = None) -> QuerySet:
+    """Rows of {campaign_id, campaign, team, team_slug, renders, charges, charged, refunded,
+    adjusted, net, held}, biggest net spend first: the ledger rows of each campaign's renders.
+
+    `renders` counts the renders held for (each paid render is held once), the money is
+    booked in `month` (or ever), and `held` is what is still held, whenever it was taken, as
+    on the overview; a campaign that booked nothing in the month is left out.
+    """
+    within = Q(created_at__gte=month.start, created_at__lt=month.end) if month else Q()
+    entries = _in_team(CreditEntry.objects.filter(**{f"{CAMPAIGN}__isnull": False}), team)
+
+    def sum_of(kind: str) -> Coalesce:
+        return Coalesce(Sum("amount", filter=within & Q(kind=kind)), ZERO, output_field=MONEY)
+
+    rows = (
+        entries.values(
+            campaign_id=F(CAMPAIGN),
+            campaign=F(f"{CAMPAIGN}__name"),
+            team_name=F("team__name"),
+            team_slug=F("team__slug"),
+        )
+        .annotate(
+            renders=Count("pk", filter=within & Q(kind=K.HOLD)),
+            charges=Count("pk", filter=within & Q(kind=K.CHARGE)),
+            booked=Count("pk", filter=within),
+            charged=sum_of(K.CHARGE),
+            refunded=sum_of(K.REFUND),
+            adjusted=sum_of(K.ADJUSTMENT),
+            held=Coalesce(Sum("amount", filter=Q(kind__in=HOLD_KINDS)), ZERO, output_field=MONEY),
+        )
+        .annotate(net=F("charged") + F("refunded") + F("adjusted"))
+    )
+    if month:
+        rows = rows.filter(booked__gt=0)
+    return rows.order_by("-net", "campaign", "campaign_id")
 
 
 # --- listings ---------------------------------------------------------------------------------

@@ -264,13 +264,14 @@ def test_the_ledger_downloads_every_matching_row(audrey, login, ledger):
         "user",
         "requester",
         "reason",
+        "campaign",
     ]
     assert len(rows) == 1 + 11
     first = str(ledger.first.pk)
     refund = ["2025-11-10T12:00:00+00:00", "Acme", "acme", "refund", "-1.0000", "crun", first]
     assert [*refund, "root"] == next(row for row in rows if row[3] == "refund")[:8]
     adjustment = next(row for row in rows if row[3] == "adjustment")
-    assert adjustment[4:] == ["0.5000", "", "", "root", "root", "'=goodwill"]
+    assert adjustment[4:] == ["0.5000", "", "", "root", "root", "'=goodwill", ""]
 
 
 def test_the_other_pages_download_too(audrey, login, ledger):

@@ -29,6 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from avatars.models import (
     AuditEntry,
+    Campaign,
+    CampaignRow,
     CreditEntry,
     ProviderCall,
     Team,
@@ -63,17 +65,31 @@ def world(acme, globex, alice, bob, charlie, audrey, root, asset_factory) -> Wor
         actor=alice, action="render_requested", team=acme, job=job, amount=Decimal("0.10")
     )
     call = ProviderCall.objects.create(provider="sandbox", operation="submit", ok=True)
+    avatar, voice = asset_factory.avatar(acme, "Grace"), asset_factory.voice(acme, "Host")
+    script = asset_factory.script(acme, "Welcome", "Welcome aboard.")
+    campaign = Campaign.objects.create(
+        team=acme,
+        name="Welcome",
+        avatar=avatar,
+        script_revision=script.revisions.get(),
+        voice=voice,
+        provider="sandbox",
+        created_by=alice,
+    )
+    row = CampaignRow.objects.create(campaign=campaign, number=2, verdict="valid", dedupe_key="a")
     return World(
         objects={
-            "avatar": asset_factory.avatar(acme, "Grace"),
-            "voice": asset_factory.voice(acme, "Host"),
-            "script": asset_factory.script(acme, "Welcome", "Welcome aboard."),
+            "avatar": avatar,
+            "voice": voice,
+            "script": script,
             "audioclip": asset_factory.clip(acme, "Intro"),
             "tag": asset_factory.tag(acme, "sales"),
             "creditentry": credit,
             "auditentry": audit,
             "renderjob": job,
             "providercall": call,
+            "campaign": campaign,
+            "campaignrow": row,
             "team": acme,
             "user": alice,
             "group": Group.objects.get(name="Marketing"),
@@ -165,6 +181,24 @@ def ledger_routes(model: str, add: dict[str, int | str]) -> dict[str, list[Probe
     }
 
 
+def read_only_routes(model: str) -> dict[str, list[Probe]]:
+    """Campaigns and their rows: their teams' members and Auditors look; nobody adds, changes
+    or deletes one here (the studio's flows do), and the foreign team finds no such row."""
+    base = f"admin/avatars/{model}/"
+    return {
+        base: [Probe(at(f"/{base}"), {})],
+        f"{base}add/": [Probe(at(f"/{base}add/"), NOBODY)],
+        f"{base}<path:object_id>/change/": [
+            Probe(obj_url(model, "change/"), {"charlie": NOT_FOUND})
+        ],
+        f"{base}<path:object_id>/delete/": [Probe(obj_url(model, "delete/"), NOBODY)],
+        f"{base}<path:object_id>/history/": [
+            Probe(obj_url(model, "history/"), {"charlie": NOT_FOUND})
+        ],
+        f"{base}<path:object_id>/": [Probe(obj_url(model, ""), {}, default=302)],
+    }
+
+
 def superuser_routes(app: str, model: str) -> dict[str, list[Probe]]:
     base = f"admin/{app}/{model}/"
     return {
@@ -215,6 +249,8 @@ ROUTES: dict[str, list[Probe] | str] = {
     # Superusers enter refunds and adjustments; the audit log writes itself.
     **ledger_routes("creditentry", {**AUDITORS_ONLY, "audrey": 403}),
     **ledger_routes("auditentry", NOBODY),
+    **read_only_routes("campaign"),
+    **read_only_routes("campaignrow"),
     # Members see their own team (read-only), Auditors every team; superusers change them.
     "admin/avatars/team/": [Probe(at("/admin/avatars/team/"), {})],
     "admin/avatars/team/add/": [Probe(at("/admin/avatars/team/add/"), SUPERUSER_ONLY)],
@@ -262,6 +298,7 @@ ROUTES: dict[str, list[Probe] | str] = {
     "credits/holds/": [Probe(at("/credits/holds/"), AUDITORS_ONLY)],
     "credits/reconciliation/": [Probe(at("/credits/reconciliation/"), AUDITORS_ONLY)],
     "credits/audit/": [Probe(at("/credits/audit/"), AUDITORS_ONLY)],
+    "credits/campaigns/": [Probe(at("/credits/campaigns/"), AUDITORS_ONLY)],
     "m/<str:token>/": [Probe(at("/m/forged-token/"), {}, default=404, anonymous=404)],
     "healthz": [Probe(at("/healthz"), {}, default=200, anonymous=200)],
     "healthz/workers": [Probe(at("/healthz/workers"), {}, default=PUBLIC, anonymous=PUBLIC)],
@@ -375,7 +412,7 @@ def refuses(route: str, role: str) -> bool:
 
 
 WRITABLE = ["avatar", "voice", "script", "audioclip", "tag", "creditentry", "auditentry"]
-WRITABLE += ["renderjob", "providercall", "team", "user", "group"]
+WRITABLE += ["renderjob", "providercall", "team", "user", "group", "campaign", "campaignrow"]
 
 
 def change_data(world: World) -> dict[str, Any]:
@@ -456,6 +493,12 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
     "tag": {"delete_selected": {"alice", "bob", "root"}},
     "creditentry": {},
     "auditentry": {},
+    "campaign": {
+        "pause_selected": {"alice", "bob", "root"},
+        "resume_selected": {"alice", "bob", "root"},
+        "cancel_selected": {"alice", "bob", "root"},
+    },
+    "campaignrow": {},
     "renderjob": {
         "delete_selected": {"root"},
         "approve_selected": {"bob", "root"},

@@ -9,4 +9,5 @@ urlpatterns = [
     path("holds/", credits.holds, name="holds"),
     path("reconciliation/", credits.reconciliation, name="reconciliation"),
     path("audit/", credits.audit, name="audit"),
+    path("campaigns/", credits.campaigns, name="campaigns"),
 ]

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +12,16 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from avatars import access, review
 from avatars.forms import RenderRequestForm
 from avatars.media_urls import media_url
-from avatars.models import JobStatus, RenderJob, ReviewStatus, ShareLink
+from avatars.models import (
+    Campaign,
+    CampaignRow,
+    CampaignStatus,
+    JobStatus,
+    RenderJob,
+    ReviewStatus,
+    ShareLink,
+)
+from avatars.models.jobs import ACTIVE_STATUSES
 from avatars.review_forms import ReviewForm
 from avatars.signed_in import SignedInRequest
 from avatars.views.studio import job_page
@@ -33,7 +43,38 @@ def queue(request: HttpRequest) -> HttpResponse:
         .select_related("avatar", "requested_by", "script_revision__script", "audio_clip")
         .order_by("finished_at", "pk")[:100]
     )
-    return render(request, "review/queue.html", {"section": "review", "jobs": waiting})
+    context = {"section": "review", "jobs": waiting, "samples": _samples_to_approve(request)}
+    return render(request, "review/queue.html", context)
+
+
+SAMPLES_SHOWN = 50
+
+
+def _samples_to_approve(request: HttpRequest) -> QuerySet[Campaign]:
+    """Campaigns whose sample has finished rendering, for an Editor who may approve it; each
+    with `finished` (its sample rows whose latest render succeeded). Two queries at most."""
+    rendering = RenderJob.objects.filter(
+        campaign_row__campaign=OuterRef("pk"),
+        campaign_row__is_sample=True,
+        status__in=ACTIVE_STATUSES,
+    )
+    succeeded = CampaignRow.objects.filter(
+        campaign=OuterRef("pk"), is_sample=True, latest_job__status=JobStatus.SUCCEEDED
+    )
+    finished = (
+        CampaignRow.objects.filter(is_sample=True, latest_job__status=JobStatus.SUCCEEDED)
+        .select_related("latest_job")
+        .order_by("number")
+    )
+    return (
+        access.campaigns_to_approve(request.user)
+        .filter(status=CampaignStatus.SAMPLING)
+        .filter(Exists(succeeded))
+        .exclude(Exists(rendering))
+        .select_related("team", "created_by")
+        .prefetch_related(Prefetch("rows", queryset=finished, to_attr="finished"))
+        .order_by("created_at", "pk")[:SAMPLES_SHOWN]
+    )
 
 
 def _job(request: HttpRequest, pk: int, may: access.JobRule) -> RenderJob:

@@ -51,6 +51,9 @@ def overview(request: HttpRequest) -> HttpResponseBase:
         "sections": sections,
         "previous": month.shifted(-1),
         "next": month.shifted(1) if month.end <= timezone.now() else None,
+        "campaigns_query": urlencode(
+            {"month": month.label, **({"team": team.slug} if team else {})}
+        ),
         **_figures(month, team),
     }
     title = f"Credits · {month.name}" + (f" · {team}" if team else "")
