@@ -192,7 +192,7 @@ def test_another_teams_campaign_is_not_found(alice, charlie, acme, asset_factory
 
     for path in ("/", "/status.json", "/results.csv", "/videos.zip"):
         assert client.get(base + path).status_code == 404, path
-    for action in ACTIONS:
+    for action in [*ACTIONS, "rows"]:
         assert client.post(f"{base}/{action}/").status_code == 404, action
     assert made.name not in text(client.get("/studio/campaigns/"))
 
@@ -209,6 +209,9 @@ def test_an_auditor_sees_the_page_but_may_not_act(audrey, alice, acme, asset_fac
     for action in ACTIONS:
         assert f"{base}/{action}/" not in page
         assert client.post(f"{base}/{action}/").status_code == 403, action
+    assert client.post(f"{base}/rows/").status_code == 403
+    assert client.get("/studio/campaigns/new/").status_code == 403
+    assert client.post("/studio/campaigns/create/").status_code == 403
     made.refresh_from_db()
     assert made.status == "draft"
     assert client.get(f"{base}/results.csv").status_code == 200

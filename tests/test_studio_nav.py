@@ -17,10 +17,10 @@ LINK = re.compile(r'<a href="([^"]+)"[^>]*>([^<]+)</a>')
 
 EVERYONE = ["Avatars", "Scripts"]
 EXPECTED = {
-    "alice": [*EVERYONE, "New render", "Renders", "Admin"],
-    "bob": [*EVERYONE, "New render", "Renders", "Review", "Admin"],
-    "audrey": [*EVERYONE, "Renders", "Credits", "Admin"],
-    "root": [*EVERYONE, "New render", "Renders", "Review", "Credits", "Admin"],
+    "alice": [*EVERYONE, "New render", "Renders", "Campaigns", "Admin"],
+    "bob": [*EVERYONE, "New render", "Renders", "Campaigns", "Review", "Admin"],
+    "audrey": [*EVERYONE, "Renders", "Campaigns", "Credits", "Admin"],
+    "root": [*EVERYONE, "New render", "Renders", "Campaigns", "Review", "Credits", "Admin"],
 }
 
 

@@ -413,6 +413,9 @@ def test_every_studio_and_review_url_is_in_the_table():
         "speech_preview_text",
         # An avatar's page: tests/test_avatar_page_permissions.py.
         "avatar", "avatar_consent", "avatar_tags", "avatar_archive", "avatar_withdraw",
+        # Campaigns: tests/test_campaign_pages.py (other teams 404, Auditors read only).
+        "campaigns", "campaign_new", "campaign_create", "campaign", "campaign_status",
+        "campaign_export", "campaign_videos", "campaign_reupload", "campaign_action",
     }  # fmt: skip
     assert names == covered
     assert {"stable", "share"} <= set(get_resolver().reverse_dict)

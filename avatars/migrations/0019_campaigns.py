@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='campaignrow',
-            constraint=models.UniqueConstraint(models.F('campaign'), models.F('number'), name='campaign_row_number_once'),
+            constraint=models.UniqueConstraint(fields=('campaign', 'number'), name='campaign_row_number_once'),
         ),
         migrations.RunPython(give_campaign_permissions, migrations.RunPython.noop),
     ]

@@ -111,7 +111,7 @@ class CampaignRow(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [
-            models.UniqueConstraint("campaign", "number", name="campaign_row_number_once")
+            models.UniqueConstraint(fields=["campaign", "number"], name="campaign_row_number_once")
         ]
         indexes = [
             models.Index(fields=["campaign", "verdict", "number"], name="campaign_row_verdict"),
