@@ -44,7 +44,7 @@ def test_the_auditor_is_offered_credits_and_no_new_render(live_server, new_page,
     page = signed_in(new_page, live_server, audrey, WIDE)
     shoot(page, "nav-auditor-1280")
 
-    assert nav_labels(page) == ["Avatars", "Scripts", "Renders", "Credits", "Admin"]
+    assert nav_labels(page) == ["Avatars", "Scripts", "Renders", "Campaigns", "Credits", "Admin"]
     expect(page.get_by_role("link", name="New render")).to_have_count(0)
     page.get_by_role("navigation", name="Studio").get_by_role("link", name="Credits").click()
     expect(page).to_have_url(f"{live_server.url}/credits/")
@@ -59,7 +59,9 @@ def test_the_editor_is_offered_new_render_and_review(live_server, new_page, bob)
     page = signed_in(new_page, live_server, bob, WIDE)
     shoot(page, "nav-editor-1280")
 
-    assert nav_labels(page) == ["Avatars", "Scripts", "New render", "Renders", "Review", "Admin"]
+    assert nav_labels(page) == [
+        "Avatars", "Scripts", "New render", "Renders", "Campaigns", "Review", "Admin",
+    ]  # fmt: skip
     nav = page.get_by_role("navigation", name="Studio")
     nav.get_by_role("link", name="New render").click()
     expect(page).to_have_url(f"{live_server.url}/studio/render/")
