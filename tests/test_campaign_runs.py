@@ -41,6 +41,13 @@ def finish(fake, campaign_id: int) -> None:
         wait_for(job)
 
 
+def approved_on_a_sample(fake, made, marketer, editor, rows: int = 1) -> None:
+    """The campaign's first rows rendered as its sample, and the sample approved."""
+    sending.sample(made.pk, marketer, rows=rows)
+    finish(fake, made.pk)
+    sending.approve_sample(made.pk, editor)
+
+
 def test_nothing_is_sent_before_the_sample_and_the_sample_sends_exactly_its_rows(
     alice, acme, asset_factory, fake_crun, embedded_worker
 ):
@@ -64,9 +71,7 @@ def test_the_run_sends_each_remaining_row_once_with_its_own_text_and_again_sends
     alice, bob, acme, asset_factory, fake_crun, embedded_worker
 ):
     made = campaign(asset_factory, acme, alice)
-    sending.sample(made.pk, alice, rows=1)
-    finish(fake_crun, made.pk)
-    sending.approve_sample(made.pk, bob)
+    approved_on_a_sample(fake_crun, made, alice, bob)
 
     assert sending.run(made.pk, alice) == 4
     finish(fake_crun, made.pk)
@@ -114,9 +119,7 @@ def test_out_of_credits_pauses_the_campaign_after_the_first_refusal(
     alice, bob, acme, asset_factory, fake_crun, embedded_worker
 ):
     made = campaign(asset_factory, acme, alice)
-    sending.sample(made.pk, alice, rows=1)
-    finish(fake_crun, made.pk)
-    sending.approve_sample(made.pk, bob)
+    approved_on_a_sample(fake_crun, made, alice, bob)
     fake_crun.configure(create_error=402)
 
     sending.run(made.pk, alice)
@@ -144,9 +147,7 @@ def test_retry_sends_only_the_failed_rows_and_keeps_each_attempt(
     alice, bob, acme, asset_factory, fake_crun, embedded_worker
 ):
     made = campaign(asset_factory, acme, alice)
-    sending.sample(made.pk, alice, rows=2)
-    finish(fake_crun, made.pk)
-    sending.approve_sample(made.pk, bob)
+    approved_on_a_sample(fake_crun, made, alice, bob, rows=2)
     fake_crun.configure(fail_generation=True)
     sending.run(made.pk, alice)
     finish(fake_crun, made.pk)
@@ -171,9 +172,7 @@ def test_a_run_the_budget_cannot_cover_sends_nothing_and_says_how_many_rows_fit(
 ):
     settings.PROVIDER_PRICES = {**settings.PROVIDER_PRICES, "crun": DOLLAR_A_SECOND}
     made = campaign(asset_factory, acme, alice)
-    sending.sample(made.pk, alice, rows=1)
-    finish(fake_crun, made.pk)
-    sending.approve_sample(made.pk, bob)
+    approved_on_a_sample(fake_crun, made, alice, bob)
     settle(fake_crun)
     spent = progress.progress(made).committed
     first_two = sum(made.rows.filter(number__in=[3, 4]).values_list("estimate", flat=True))

@@ -96,6 +96,20 @@ class TeamScopedAdmin(admin.ModelAdmin):
         obj.save()
 
 
+class ViewOnlyMixin(admin.ModelAdmin):
+    """Rows that only the app's flows write (a call log, a campaign and its rows): the admin
+    shows them and changes none of them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class WideListMixin(admin.ModelAdmin):
     """A list of many columns takes the width of the admin's navigation sidebar too, so that
     it fits a 1280 px screen; the breadcrumbs and the Home page still lead everywhere."""

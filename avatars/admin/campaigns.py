@@ -29,7 +29,7 @@ from avatars.pagination import CheapCountPaginator
 from avatars.reports import MONEY
 from avatars.signed_in import SignedInRequest
 
-from .base import TeamScopedAdmin, WideListMixin
+from .base import TeamScopedAdmin, ViewOnlyMixin, WideListMixin
 from .filters import TeamFilter
 
 CAMPAIGN_CHOICES = 20  # the newest campaigns the rows' filter offers
@@ -56,7 +56,7 @@ def _studio_link(campaign: Campaign) -> SafeString:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(WideListMixin, TeamScopedAdmin):
+class CampaignAdmin(ViewOnlyMixin, WideListMixin, TeamScopedAdmin):
     list_display = [
         "name",
         "team",
@@ -129,15 +129,8 @@ class CampaignAdmin(WideListMixin, TeamScopedAdmin):
         )
 
     # Campaigns are created by uploading a list of people and change through the studio's
-    # flows, which keep the ledger and the audit log; the admin only looks and stops.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    # flows, which keep the ledger and the audit log; the admin only looks and stops
+    # (ViewOnlyMixin).
 
     # --- columns ------------------------------------------------------------------------------
 
@@ -278,7 +271,7 @@ ROW_FIELDS = (
 
 
 @admin.register(CampaignRow)
-class CampaignRowAdmin(admin.ModelAdmin):
+class CampaignRowAdmin(ViewOnlyMixin):
     list_display = [
         "campaign",
         "number",
@@ -305,15 +298,8 @@ class CampaignRowAdmin(admin.ModelAdmin):
         rows = super().get_queryset(request)
         return access.scope_to_user_by_id(rows, request.user, team_path="campaign__team")
 
-    # A row is what the upload read and what the flows made of it; nobody edits it here.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    # A row is what the upload read and what the flows made of it; nobody edits it here
+    # (ViewOnlyMixin).
 
     @admin.display(description="State")
     def state(self, row: CampaignRow) -> SafeString | str:

@@ -14,19 +14,12 @@ from avatars.models import ProviderCall
 from avatars.observability import provider_calls
 from avatars.providers import base, get_provider
 
+from .base import ViewOnlyMixin
+
 
 @admin.register(ProviderCall)
-class ProviderHealthAdmin(admin.ModelAdmin):
+class ProviderHealthAdmin(ViewOnlyMixin):
     """One row per provider instead of a list of calls; nobody edits the call log."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
