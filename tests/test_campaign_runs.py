@@ -220,3 +220,27 @@ def test_a_sample_of_chosen_rows_sends_those_and_the_run_never_sends_them_again(
         "Hi Sam, welcome to Acme!",
     ]
     assert fake_crun.calls["create"] == 5
+
+
+def test_canceling_a_paused_campaign_cancels_the_rows_not_sent_and_releases_their_holds(
+    alice, bob, acme, asset_factory, fake_crun, embedded_worker
+):
+    made = campaign(asset_factory, acme, alice)
+    approved_on_a_sample(fake_crun, made, alice, bob)
+    fake_crun.configure(create_error=402)
+    sending.run(made.pk, alice)
+    settle(fake_crun)
+    waiting = [job for job in jobs_of(made) if job.status == JobStatus.QUEUED]
+    assert len(waiting) == 3
+
+    assert sending.cancel(made.pk, alice) == 3
+    settle(fake_crun)
+
+    made.refresh_from_db()
+    assert made.status == C.CANCELED
+    for job in waiting:
+        job.refresh_from_db()
+        kinds = sorted(job.credit_entries.values_list("kind", flat=True))
+        assert job.status == JobStatus.CANCELED and kinds == ["hold", "release"]
+    assert progress.progress(made).held == 0
+    assert fake_crun.calls["create"] == 2  # the sample's and the one refused
