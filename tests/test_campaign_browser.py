@@ -138,7 +138,9 @@ def test_alice_uploads_samples_bob_approves_and_the_run_is_followed_to_its_resul
 
     turnstile = Turnstile()
     fake_crun.configure(hold_end=turnstile)
-    page.goto(f"{live_server.url}{campaign_url}")
+    # Alice's page, still open, sees the approval by itself (it reloads on a change of state;
+    # a navigation of ours at that moment would be aborted by it).
+    expect(page.locator("#campaign-status")).to_have_text("Sample approved", timeout=20_000)
     page.get_by_role("button", name="Run for 2 people").click()
     expect(page.locator(".messages")).to_contain_text("The run has started: 2 rows sent")
     page.evaluate(MARK)
