@@ -338,8 +338,15 @@ def cancel(campaign_id: int, user: User | None) -> int:
         campaign.save(update_fields=["status", "finished_at"])
         credits.record(A.CAMPAIGN_CANCELED, campaign.team, user, campaign=campaign)
     # Outside the campaign's lock: each cancel locks its job, then (ending it) the campaign.
-    waiting = RenderJob.objects.filter(campaign_row__campaign_id=campaign_id, status__in=_NOT_SENT)
-    return sum(render.cancel(job_id, user) for job_id in waiting.values_list("pk", flat=True))
+    waiting = list(
+        RenderJob.objects.filter(
+            campaign_row__campaign_id=campaign_id, status__in=_NOT_SENT
+        ).values_list("pk", flat=True)
+    )
+    for job_id in waiting:
+        render.cancel(job_id, user)
+    # A paced send due meanwhile sees the campaign canceled and cancels its job itself.
+    return RenderJob.objects.filter(pk__in=waiting, status=S.CANCELED).count()
 
 
 # --- helpers ------------------------------------------------------------------------------------
