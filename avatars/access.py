@@ -13,6 +13,9 @@ Plain functions over users, teams and jobs (no requests); every view and admin a
   anyone else who may act on it with `approve_renderjob` may, superusers in any team. Nor
   does anyone approve the content of a video they requested (they may still ask for
   changes to it or reject it).
+- API keys are their team's, each acting as its own account (`avatars.api.keys`): a member
+  of the team holding its scopes' permissions that its creator held, so every rule here
+  applies to it. A team's Editors and administrators make and revoke its keys.
 """
 
 import functools
@@ -47,6 +50,7 @@ ADD_SCRIPT = "avatars.add_script"
 RUN_CAMPAIGN = "avatars.add_campaign"
 APPROVE_CAMPAIGN = "avatars.approve_campaign"
 CHANGE_SCRIPT = "avatars.change_script"
+ADD_API_KEY = "avatars.add_apikey"
 # What the person is told when the four-eyes rule stops them.
 OWN_REQUEST = "Another Editor must approve or turn down your own request."
 OWN_VIDEO = "Another Editor must approve a video you asked for."
@@ -403,3 +407,11 @@ def job_actions(user: AnyUser, job: RenderJob) -> JobActions:
         comment=may_comment(user, job),
         send_on=job.is_finished_draft and may_send_on(user, job),
     )
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+
+def may_manage_api_keys(user: AnyUser, team_id: int) -> bool:
+    """Make and revoke a team's API keys and webhooks: its Editors and administrators."""
+    return works_in(user, team_id) and may(user, ADD_API_KEY)

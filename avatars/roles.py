@@ -23,6 +23,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "retry_renderjob",
         "approve_renderjob",
         "review_renderjob",
+        "add_apikey",
+        "change_apikey",
+        "view_apikey",
     ],
     AUDITOR: [
         f"view_{model}"
@@ -36,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             "auditentry",
             "campaign",
             "campaignrow",
+            "apikey",
         )
     ],
 }

@@ -113,6 +113,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The API's offline docs page (its Swagger UI files).
+    "ninja",
     "avatars",
 ]
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from avatars.api.site import api
 from avatars.login_limit import RateLimitedLoginForm
 from avatars.observability import views as observability
 from avatars.providers.sandbox import missing_extra
@@ -18,6 +19,7 @@ admin.site.login_form = RateLimitedLoginForm
 urlpatterns = [
     path("", RedirectView.as_view(url="/studio/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("healthz", observability.healthz, name="healthz"),
     path("healthz/workers", observability.workers, name="healthz-workers"),
     path("readyz", observability.readyz, name="readyz"),

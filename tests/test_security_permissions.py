@@ -14,6 +14,7 @@ Statuses: 200; LOGIN (302 to /admin/login/); 302 (the admin's "no such object" r
 an action done); 403; 404; 405.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from avatars.api import keys
 from avatars.models import (
     AuditEntry,
     Campaign,
@@ -90,6 +92,7 @@ def world(acme, globex, alice, bob, charlie, audrey, root, asset_factory) -> Wor
             "providercall": call,
             "campaign": campaign,
             "campaignrow": row,
+            "apikey": keys.create(acme, "CRM sync", ["read"], None).api_key,
             "team": acme,
             "user": alice,
             "group": Group.objects.get(name="Marketing"),
@@ -199,6 +202,42 @@ def read_only_routes(model: str) -> dict[str, list[Probe]]:
     }
 
 
+def api_key_routes() -> dict[str, list[Probe]]:
+    """Team API keys: a team's Editors and superusers make and revoke them, Auditors look,
+    nobody edits or deletes one (revoking keeps the audit log readable)."""
+    base = "admin/avatars/apikey/"
+    editors = {"alice": 403, "charlie": 403}
+    return {
+        base: [Probe(at(f"/{base}"), editors)],
+        f"{base}add/": [Probe(at(f"/{base}add/"), {**editors, "audrey": 403})],
+        f"{base}<path:object_id>/change/": [Probe(obj_url("apikey", "change/"), editors)],
+        f"{base}<path:object_id>/delete/": [Probe(obj_url("apikey", "delete/"), NOBODY)],
+        f"{base}<path:object_id>/history/": [
+            Probe(obj_url("apikey", "history/"), {**editors, "charlie": NOT_FOUND})
+        ],
+        f"{base}<path:object_id>/": [Probe(obj_url("apikey", ""), {}, default=302)],
+    }
+
+
+def api_routes() -> dict[str, list[Probe]]:
+    """The public API takes team keys, never a signed-in session: 401 for everyone here (its
+    own tests cover keys and scopes); its schema and docs page are public."""
+    from avatars.api.site import api
+
+    public = {"openapi.json": 200, "docs": 200, "": 404}
+    posts_only = ("estimates", "/cancel", "/approve", "/reject", "/request-changes")
+    found: dict[str, list[Probe]] = {}
+    for route in walk(api.urls[0]):
+        url = "/api/v1/" + re.sub(r"<\w+>", "1", route)
+        if route in public:
+            probe = Probe(at(url), {}, default=public[route], anonymous=public[route])
+        else:
+            method = "post" if route.endswith(posts_only) else "get"
+            probe = Probe(at(url), {}, default=401, anonymous=401, method=method)
+        found[f"api/v1/{route}"] = [probe]
+    return found
+
+
 def superuser_routes(app: str, model: str) -> dict[str, list[Probe]]:
     base = f"admin/{app}/{model}/"
     return {
@@ -251,6 +290,8 @@ ROUTES: dict[str, list[Probe] | str] = {
     **ledger_routes("auditentry", NOBODY),
     **read_only_routes("campaign"),
     **read_only_routes("campaignrow"),
+    **api_key_routes(),
+    **api_routes(),
     # Members see their own team (read-only), Auditors every team; superusers change them.
     "admin/avatars/team/": [Probe(at("/admin/avatars/team/"), {})],
     "admin/avatars/team/add/": [Probe(at("/admin/avatars/team/add/"), SUPERUSER_ONLY)],
@@ -413,6 +454,7 @@ def refuses(route: str, role: str) -> bool:
 
 WRITABLE = ["avatar", "voice", "script", "audioclip", "tag", "creditentry", "auditentry"]
 WRITABLE += ["renderjob", "providercall", "team", "user", "group", "campaign", "campaignrow"]
+WRITABLE += ["apikey"]
 
 
 def change_data(world: World) -> dict[str, Any]:
@@ -499,6 +541,7 @@ ACTIONS: dict[str, dict[str, set[str]]] = {
         "cancel_selected": {"alice", "bob", "root"},
     },
     "campaignrow": {},
+    "apikey": {"revoke_keys": {"bob", "root"}},
     "renderjob": {
         "delete_selected": {"root"},
         "approve_selected": {"bob", "root"},

@@ -1,3 +1,4 @@
+from .api import ApiKey, ApiScope, IdempotentRequest
 from .assets import (
     AudioClip,
     Avatar,
@@ -18,6 +19,8 @@ from .teams import Team
 from .workers import WorkerHeartbeat
 
 __all__ = [
+    "ApiKey",
+    "ApiScope",
     "AppendOnly",
     "AudioClip",
     "AuditEntry",
@@ -29,6 +32,7 @@ __all__ = [
     "ConsentScope",
     "ConsentStatus",
     "CreditEntry",
+    "IdempotentRequest",
     "JobComment",
     "JobEvent",
     "JobStatus",

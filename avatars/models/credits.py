@@ -117,6 +117,8 @@ class AuditEntry(AppendOnlyModel):
         CAMPAIGN_PAUSED = "campaign_paused", "Campaign paused"
         CAMPAIGN_RESUMED = "campaign_resumed", "Campaign resumed"
         CAMPAIGN_CANCELED = "campaign_canceled", "Campaign canceled"
+        API_KEY_CREATED = "api_key_created", "API key created"
+        API_KEY_REVOKED = "api_key_revoked", "API key revoked"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
