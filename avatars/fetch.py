@@ -16,6 +16,7 @@ import logging
 import socket
 import ssl
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -183,6 +184,76 @@ def download(
     )
 
 
+def check_target(url: str, *, allow_private: bool) -> None:
+    """Raise FetchRefused if `url` is not one this module would reach (for refusing it when
+    it is given rather than at its first use); a DNS failure now is not a refusal."""
+    target = _checked_url(url)
+    if allow_private:
+        return
+    try:
+        addresses = _resolve(target)
+    except FetchFailed:
+        return
+    for ip in addresses:
+        if not is_public_address(ip):
+            raise FetchRefused(
+                f"The link {display_url(target)} leads to a private or internal network "
+                f"address ({ip}); only public internet addresses are reached."
+            )
+
+
+@dataclass(frozen=True)
+class Posted:
+    status: int
+    excerpt: str  # the start of the answer's body, as text
+    seconds: float
+
+
+def post(
+    url: str,
+    body: bytes,
+    *,
+    headers: Mapping[str, str],
+    allow_private: bool,
+    timeout: float = 10.0,
+    max_excerpt_bytes: int = 2048,
+) -> Posted:
+    """POST `body` to `url` under the same address checks as a download; no redirects are
+    followed (a 3xx is an answer like any other) and only the answer's first bytes are read.
+
+    Raises FetchRefused when the URL must not be reached, FetchFailed when it could not be.
+    """
+    target = _checked_url(url)
+    started = time.monotonic()
+    with _new_client() as http:
+        try:
+            response = _send(
+                http,
+                target,
+                allow_private=allow_private,
+                timeout=timeout,
+                extra=headers,
+                method="POST",
+                content=body,
+            )
+            try:
+                excerpt = b""
+                for chunk in response.iter_raw(max_excerpt_bytes):
+                    excerpt = chunk[:max_excerpt_bytes]
+                    break
+            finally:
+                response.close()
+        except httpx.TimeoutException as exc:
+            raise _timed_out(exc, target, timeout) from None
+        except httpx.TransportError as exc:
+            raise FetchFailed(
+                f"The connection to {target.host} broke off ({exc or type(exc).__name__})."
+            ) from None
+    return Posted(
+        response.status_code, excerpt.decode("utf-8", "replace"), time.monotonic() - started
+    )
+
+
 @cache
 def _tls_context() -> ssl.SSLContext:
     # Loading the CA bundle takes ~20 ms; one context serves every download.
@@ -279,6 +350,8 @@ def _send(
     allow_private: bool,
     timeout: float,
     extra: Mapping[str, str] | None = None,
+    method: str = "GET",
+    content: bytes | None = None,
 ) -> httpx.Response:
     """Check every address of the URL's host, then request it from the first one that answers."""
     addresses = _resolve(url)
@@ -307,7 +380,11 @@ def _send(
     error: httpx.ConnectError | None = None
     for ip in addresses:
         request = httpx.Request(
-            "GET", url.copy_with(host=str(ip)), headers=headers, extensions=extensions
+            method,
+            url.copy_with(host=str(ip)),
+            headers=headers,
+            content=content,
+            extensions=extensions,
         )
         try:
             return http.send(request, stream=True, follow_redirects=False, auth=None)

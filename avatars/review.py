@@ -23,6 +23,7 @@ from avatars.models import (
     ReviewStatus,
     ShareLink,
 )
+from avatars.outgoing import announce
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -88,6 +89,7 @@ def decide(job: RenderJob, user: User, decision: str, comment: str = "") -> None
                 Notification.Kind.REVIEWED,
                 f"{user.get_username()} {DECISIONS[decision]} render #{job.pk} of {job.avatar}.",
             )
+        announce.render_decided(job, str(decision), "video", said)
     job.refresh_from_db()
 
 

@@ -9,6 +9,7 @@ import dramatiq
 from avatars import consent, render
 from avatars.campaigns import staging
 from avatars.observability import provider_calls
+from avatars.outgoing import delivery
 
 
 @dramatiq.actor(queue_name="submits", max_retries=3, time_limit=120_000)
@@ -33,3 +34,10 @@ def reconcile_jobs() -> None:
     # The sweep's period is short enough for reminders counted in days; each is sent once.
     consent.send_reminders()
     staging.sweep()
+    delivery.sweep()
+
+
+# Short network calls like polls, on their queue; retries are delivery's own (backoff).
+@dramatiq.actor(queue_name="polls", max_retries=0, time_limit=60_000)
+def deliver_webhook(message_id: int) -> None:
+    delivery.deliver(message_id)

@@ -127,6 +127,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "avatars.observability.context.JobContextMiddleware",
+    "avatars.api.ratelimit.AllowanceHeaders",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -190,6 +191,10 @@ LOGIN_URL = "/admin/login/"
 LOGIN_FAILURES_PER_USER = envint("LOGIN_FAILURES_PER_USER", 5)
 LOGIN_FAILURES_PER_ADDRESS = envint("LOGIN_FAILURES_PER_ADDRESS", 20)
 LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Requests each API key may make per minute (avatars/api/ratelimit.py).
+API_REQUESTS_PER_MINUTE = envint("API_REQUESTS_PER_MINUTE", 600)
+# The waits between tries of an outgoing webhook (avatars/outgoing/delivery.py): 8 tries.
+WEBHOOK_RETRY_SECONDS = [5, 30, 120, 600, 1800, 3600, 3 * 3600]
 
 # Shared by every process when CACHE_URL (or REDIS_URL) names a Redis server; the login
 # limiter counts there, so with several web processes it must be shared.

@@ -225,7 +225,9 @@ def api_routes() -> dict[str, list[Probe]]:
     from avatars.api.site import api
 
     public = {"openapi.json": 200, "docs": 200, "": 404}
-    posts_only = ("estimates", "/cancel", "/approve", "/reject", "/request-changes")
+    posts_only = ("estimates", "/cancel", "/approve", "/reject", "/request-changes", "/rotate")
+    posts_only += ("/resend", "hooks")
+    deletes_only = ("hooks/<hook_id>",)
     found: dict[str, list[Probe]] = {}
     for route in walk(api.urls[0]):
         url = "/api/v1/" + re.sub(r"<\w+>", "1", route)
@@ -233,6 +235,7 @@ def api_routes() -> dict[str, list[Probe]]:
             probe = Probe(at(url), {}, default=public[route], anonymous=public[route])
         else:
             method = "post" if route.endswith(posts_only) else "get"
+            method = "delete" if route in deletes_only else method
             probe = Probe(at(url), {}, default=401, anonymous=401, method=method)
         found[f"api/v1/{route}"] = [probe]
     return found

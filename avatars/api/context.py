@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from avatars.api import keys
+from avatars.api import keys, ratelimit
 from avatars.api.problems import Problem
 from avatars.models import ApiKey, Team
 
@@ -22,6 +22,7 @@ class TeamKey(HttpBearer):
         found = keys.authenticate(token)
         if found is not None:
             request.user = found.user
+            ratelimit.take(request, found)
         return found
 
 

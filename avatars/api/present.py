@@ -14,10 +14,15 @@ from avatars.models import Avatar, JobStatus, RenderJob, Script, Voice
 from avatars.render import avatar_unavailable
 
 
+def as_json(schema: type[Schema], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` in `schema`'s shape, JSON-ready, as ninja would answer it."""
+    return schema.model_validate(data).model_dump(mode="json")
+
+
 def reply(schema: type[Schema], data: dict[str, Any], status: int = 200) -> JsonResponse:
-    """`data` in `schema`'s shape, as ninja would answer it, for routes that answer themselves
-    (idempotent POSTs keep and replay the body)."""
-    return JsonResponse(schema.model_validate(data).model_dump(mode="json"), status=status)
+    """`as_json`, answered, for routes that answer themselves (idempotent POSTs keep and
+    replay the body)."""
+    return JsonResponse(as_json(schema, data), status=status)
 
 
 def money(amount: Decimal | None) -> str | None:

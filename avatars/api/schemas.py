@@ -176,3 +176,67 @@ class BudgetOut(Schema):
     left: str
     percent: int
     level: str
+
+
+class WebhookIn(Schema):
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(default_factory=list, description="Empty: every event.")
+
+
+class WebhookOut(Schema):
+    id: int
+    url: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str
+    created_at: datetime.datetime
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(description="The endpoint's whsec_ secret, shown this once.")
+
+
+class WebhookPage(Schema):
+    items: list[WebhookOut]
+    next: str | None
+
+
+class TryOut(Schema):
+    number: int
+    status_code: int | None
+    milliseconds: int
+    response_excerpt: str
+    error: str
+    at: datetime.datetime
+
+
+class DeliveryOut(Schema):
+    id: int
+    event_id: str
+    type: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime.datetime | None
+    tries: list[TryOut]
+
+
+class DeliveryPage(Schema):
+    items: list[DeliveryOut]
+    next: str | None
+
+
+class HookIn(Schema):
+    target_url: str = Field(max_length=2000)
+    event: str
+
+
+class HookOut(Schema):
+    id: int
+    target_url: str
+    event: str
+
+
+class SampleEvent(Schema):
+    type: str
+    timestamp: str
+    data: dict[str, object]

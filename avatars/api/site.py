@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from avatars.api import problems, routes_library, routes_renders
+from avatars.api import problems, routes_library, routes_renders, routes_webhooks
 from avatars.api.context import TeamKey
 from avatars.api.problems import Problem
 
@@ -36,6 +36,7 @@ api = StudioApi(
 )
 api.add_router("", routes_library.router)
 api.add_router("", routes_renders.router)
+api.add_router("", routes_webhooks.router)
 
 
 @api.exception_handler(Problem)

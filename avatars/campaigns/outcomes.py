@@ -25,6 +25,7 @@ from avatars.models import (
     ShareLink,
 )
 from avatars.models.jobs import ACTIVE_STATUSES
+from avatars.outgoing import announce
 from avatars.providers import base
 
 # Provider refusals that every later row would get too: the account, not the row.
@@ -59,7 +60,23 @@ def after_render(job_id: int, status: str) -> None:
         _trip(campaign, job)
     if status == JobStatus.SUCCEEDED and campaign.sample_approved_by_id is not None:
         publish(job, campaign)
+    if campaign.status == CampaignStatus.SAMPLING:
+        _sample_ready_if_done(campaign, job)
     finish_if_done(campaign)
+
+
+def _sample_ready_if_done(campaign: Campaign, job: RenderJob) -> None:
+    """Announce a sample whose renders have all ended, for an Editor to look at."""
+    sample = RenderJob.objects.filter(campaign_row__campaign=campaign, campaign_row__is_sample=True)
+    if sample.filter(status__in=ACTIVE_STATUSES).exists():
+        return
+    ids = list(sample.values_list("pk", flat=True))
+    announce.campaign_event(
+        campaign,
+        "campaign.sample_ready",
+        once=f"campaign-{campaign.pk}-sample-{max(ids)}",
+        renders=ids,
+    )
 
 
 def _trip(campaign: Campaign, job: RenderJob) -> None:
@@ -75,6 +92,9 @@ def _trip(campaign: Campaign, job: RenderJob) -> None:
         "retry the failed rows."
     )[:2000]
     campaign.save(update_fields=["status", "paused_reason"])
+    announce.campaign_event(
+        campaign, "campaign.paused", once=f"campaign-{campaign.pk}-paused-{job.pk}"
+    )
     credits.record(
         AuditEntry.Action.CAMPAIGN_PAUSED,
         campaign.team,
@@ -121,3 +141,6 @@ def finish_if_done(campaign: Campaign) -> None:
         campaign.status = CampaignStatus.FINISHED
         campaign.finished_at = timezone.now()
         campaign.save(update_fields=["status", "finished_at"])
+        announce.campaign_event(
+            campaign, "campaign.completed", once=f"campaign-{campaign.pk}-completed"
+        )

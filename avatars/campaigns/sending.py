@@ -32,6 +32,7 @@ from avatars.models import (
     Team,
 )
 from avatars.models.jobs import ACTIVE_STATUSES
+from avatars.outgoing import announce
 from avatars.render.batches import BatchItem, queue_batch, resend_in_turn
 from avatars.render.states import S
 
@@ -297,6 +298,7 @@ def pause(campaign_id: int, user: User | None, reason: str = "") -> None:
         campaign.status = C.PAUSED
         campaign.paused_reason = reason or f"Paused by {who}."
         campaign.save(update_fields=["status", "paused_reason"])
+        announce.campaign_event(campaign, "campaign.paused")
         credits.record(A.CAMPAIGN_PAUSED, campaign.team, user, campaign=campaign, detail=reason)
 
 

@@ -16,6 +16,7 @@ from .jobs import JobEvent, JobStatus, RenderJob, ReviewStatus, WebhookDelivery
 from .providers import ProviderCall
 from .review import JobComment, Notification, ShareLink
 from .teams import Team
+from .webhooks import WebhookAttempt, WebhookEndpoint, WebhookEvent, WebhookMessage
 from .workers import WorkerHeartbeat
 
 __all__ = [
@@ -47,6 +48,10 @@ __all__ = [
     "Tag",
     "Team",
     "Voice",
+    "WebhookAttempt",
     "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookMessage",
     "WorkerHeartbeat",
 ]

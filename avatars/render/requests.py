@@ -23,6 +23,7 @@ from avatars.models import (
     Voice,
 )
 from avatars.models.jobs import ACTIVE_STATUSES
+from avatars.outgoing import announce
 from avatars.providers import get_provider
 from avatars.render.states import S, actor_of, send, send_on_commit, transition
 from avatars.render.waiting import cancel_at_provider
@@ -209,6 +210,7 @@ def _start(job: RenderJob, user: User | None) -> None:
         amount=job.estimated_cost,
         detail=f"Render #{job.pk} of {job.avatar} on {job.provider}",
     )
+    announce.budget_moved(job.team_id)
     if approval:
         review.notify_approvers(job)
     else:
@@ -265,6 +267,7 @@ def approve(job_id: int, user: User) -> bool:
         approved_at=timezone.now(),
     )
     if approved:
+        announce.render_decided(RenderJob.objects.get(pk=job_id), "approved", "request")
         send("submit_job", job_id)
     return approved
 
@@ -272,9 +275,12 @@ def approve(job_id: int, user: User) -> bool:
 def reject(job_id: int, user: User, reason: str = "") -> bool:
     """An Editor turns a render down; its hold is released."""
     message = f"Not approved: {reason}" if reason else "Not approved."
-    return _decide(
+    rejected = _decide(
         job_id, user, S.CANCELED, message, credits.AuditEntry.Action.RENDER_REJECTED, reason
     )
+    if rejected:
+        announce.render_decided(RenderJob.objects.get(pk=job_id), "rejected", "request", reason)
+    return rejected
 
 
 def _decide(

@@ -20,6 +20,7 @@ from avatars import credits, review
 from avatars.campaigns import outcomes as campaign_outcomes
 from avatars.models import JobEvent, JobStatus, RenderJob
 from avatars.models.jobs import ACTIVE_STATUSES, FINAL_STATUSES
+from avatars.outgoing import announce
 from avatars.providers import base
 
 log = logging.getLogger("avatars.render")
@@ -68,6 +69,7 @@ def transition(
             credits.settle(job_id, to)
             review.notify_finished(job_id, to)
             campaign_outcomes.after_render(job_id, to)
+            announce.render_finished(job_id, to)
         event(
             job_id,
             JobEvent.Kind.STATUS,
