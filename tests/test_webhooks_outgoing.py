@@ -175,3 +175,10 @@ def test_each_budget_threshold_is_announced_once(
     announce.budget_moved(acme.pk)
     delivered()
     assert [got.payload["data"]["threshold"] for got in receiver.received] == [75]
+
+
+def test_a_read_key_removes_only_the_hooks_it_subscribed(acme, live_app, receiver):
+    theirs = endpoints.register(acme, f"{receiver.url}/ops", [], None)
+    with client(live_app.url, key_for(acme, "read")) as api:
+        assert_problem(api.delete(f"/hooks/{theirs.pk}"), 403, "only remove the hooks")
+    assert WebhookEndpoint.objects.filter(pk=theirs.pk).exists()

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
-from avatars.api import idempotency, present
+from avatars.api import idempotency, keys, present
 from avatars.api.context import need, team_of, user_of
 from avatars.api.problems import Problem, not_found
 from avatars.api.schemas import (
@@ -181,8 +181,17 @@ def subscribe(request: HttpRequest, payload: HookIn) -> Status[dict[str, Any]]:
 
 @router.delete("/hooks/{hook_id}", response={204: None}, summary="Unsubscribe")
 def unsubscribe(request: HttpRequest, hook_id: int) -> Status[None]:
-    need(request, ApiScope.READ)
-    _endpoint(request, hook_id).delete()
+    api_key = need(request, ApiScope.READ)
+    endpoint = _endpoint(request, hook_id)
+    # A key without `manage` removes only what it subscribed itself.
+    if not keys.has_scope(api_key, ApiScope.MANAGE) and endpoint.created_by_id != api_key.user_id:
+        raise Problem(
+            403,
+            "This key may only remove the hooks it subscribed; a key with the manage scope "
+            "may remove any.",
+            kind="not-allowed",
+        )
+    endpoint.delete()
     return Status(204, None)
 
 
