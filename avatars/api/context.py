@@ -51,6 +51,13 @@ def need(request: HttpRequest, scope: str) -> ApiKey:
     return api_key
 
 
+def page_size(limit: int) -> int:
+    """The page size a list was asked for, if it is one the API serves (1 to 100)."""
+    if not 1 <= limit <= 100:
+        raise Problem(400, "Ask for between 1 and 100 items a page.", kind="bad-limit")
+    return limit
+
+
 def refuse_unless(allowed: bool, detail: str) -> None:
     if not allowed:
         raise Problem(403, detail, kind="not-allowed")

@@ -10,8 +10,8 @@ from ninja import Query, Router, Schema
 
 from avatars import access, catalog
 from avatars.api import idempotency, present
-from avatars.api.context import need, refuse_unless, team_of, user_of
-from avatars.api.problems import Problem, from_fields, not_found
+from avatars.api.context import need, page_size, refuse_unless, team_of, user_of
+from avatars.api.problems import from_fields, not_found
 from avatars.api.schemas import (
     AvatarOut,
     AvatarPage,
@@ -38,18 +38,12 @@ class PageQuery(Schema):
     archived: bool = False
 
 
-def _size(query: PageQuery) -> int:
-    if not 1 <= query.limit <= 100:
-        raise Problem(400, "Ask for between 1 and 100 items a page.", kind="bad-limit")
-    return query.limit
-
-
 @router.get("/avatars", response=AvatarPage, summary="List the team's avatars")
 def list_avatars(request: HttpRequest, query: Query[PageQuery]) -> dict:
     need(request, READ)
     rows = access.visible_avatars(user_of(request)).filter(archived=query.archived)
     page = newest_first(
-        rows.select_related("team").prefetch_related("tags"), query.cursor, _size(query)
+        rows.select_related("team").prefetch_related("tags"), query.cursor, page_size(query.limit)
     )
     return {"items": [present.avatar(a) for a in page.rows], "next": page.older}
 
@@ -67,7 +61,7 @@ def get_avatar(request: HttpRequest, avatar_id: int) -> dict:
 def list_voices(request: HttpRequest, query: Query[PageQuery]) -> dict:
     need(request, READ)
     rows = access.scope_to_user(Voice.objects.all(), user_of(request))
-    page = newest_first(rows.filter(archived=query.archived), query.cursor, _size(query))
+    page = newest_first(rows.filter(archived=query.archived), query.cursor, page_size(query.limit))
     return {"items": [present.voice(v) for v in page.rows], "next": page.older}
 
 
@@ -91,7 +85,7 @@ def _latest_number(script: Script) -> int:
 def list_scripts(request: HttpRequest, query: Query[PageQuery]) -> dict:
     need(request, READ)
     rows = _scripts(request).filter(archived=query.archived).prefetch_related("revisions")
-    page = newest_first(rows, query.cursor, _size(query))
+    page = newest_first(rows, query.cursor, page_size(query.limit))
     items = [
         present.script(s, max((r.number for r in s.revisions.all()), default=0)) for s in page.rows
     ]

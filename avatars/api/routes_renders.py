@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 
 from avatars import access, credits, render, review, routing
 from avatars.api import idempotency, present
-from avatars.api.context import need, refuse_unless, team_of, user_of
+from avatars.api.context import need, page_size, refuse_unless, team_of, user_of
 from avatars.api.problems import Problem, from_fields, not_found
 from avatars.api.schemas import (
     BudgetOut,
@@ -131,8 +131,7 @@ def create_render(request: HttpRequest, payload: RenderIn) -> HttpResponse:
 @router.get("/renders", response=RenderPage, summary="List the team's renders, newest first")
 def list_renders(request: HttpRequest, query: Query[RenderQuery]) -> dict:
     need(request, ApiScope.READ)
-    if not 1 <= query.limit <= 100:
-        raise Problem(400, "Ask for between 1 and 100 items a page.", kind="bad-limit")
+    page_size(query.limit)
     rows = _jobs(request)
     if query.status:
         rows = rows.filter(status=query.status)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 
 from avatars.api import idempotency, keys, present
-from avatars.api.context import need, team_of, user_of
+from avatars.api.context import need, page_size, team_of, user_of
 from avatars.api.problems import Problem, not_found
 from avatars.api.schemas import (
     DeliveryPage,
@@ -113,8 +113,7 @@ def list_deliveries(
     request: HttpRequest, webhook_id: int, query: Query[PageQuery]
 ) -> dict[str, Any]:
     need(request, ApiScope.READ)
-    if not 1 <= query.limit <= 100:
-        raise Problem(400, "Ask for between 1 and 100 items a page.", kind="bad-limit")
+    page_size(query.limit)
     endpoint = _endpoint(request, webhook_id)
     rows = endpoint.messages.select_related("event").prefetch_related(
         Prefetch("tries", queryset=WebhookAttempt.objects.order_by("pk"))
